@@ -1,0 +1,263 @@
+//! The Silta configuration file: parsed once, at the edge, into types.
+//!
+//! ```toml
+//! config_version = 1
+//! data_dir = "./silta-data"
+//!
+//! [api]
+//! listen = "127.0.0.1:8640"
+//!
+//! [engine]
+//! pooling = true
+//!
+//! # Grant a bundled or external plugin what it asks for.
+//! [[plugins]]
+//! id = "webhook"
+//! # path = "/opt/silta/plugins/webhook.wasm"   # omit for a bundled plugin
+//! capabilities = ["log", "kv", "secrets", "config", "http"]
+//! allowed_hosts = ["https://hooks.example.com"]
+//! secrets = { signing-key = { env = "SILTA_WEBHOOK_SIGNING_KEY" } }
+//! config = { endpoint = "https://hooks.example.com/silta" }
+//! ```
+//!
+//! Unknown fields are rejected. Secrets are never written in the file: each
+//! names the environment variable that holds it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use silta_runtime::allowed_hosts::AllowedHost;
+use silta_runtime::grant::{Grant, SecretValue};
+use silta_runtime::manifest::{Capability, Limits, PluginId};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Format version; must be 1.
+    pub config_version: u32,
+    /// Where Silta keeps its data.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The HTTP API.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Engine settings.
+    #[serde(default)]
+    pub engine: EngineConfig,
+    /// Load the plugins bundled in the binary.
+    #[serde(default = "yes")]
+    pub bundled_plugins: bool,
+    /// Plugin grants (and external plugins).
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+}
+
+/// HTTP API settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Listen address; loopback by default.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Use the pooling allocator when the host allows.
+    #[serde(default = "yes")]
+    pub pooling: bool,
+    /// Concurrent plugin instances in the pool.
+    #[serde(default = "default_pool_instances")]
+    pub pool_instances: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            pooling: true,
+            pool_instances: default_pool_instances(),
+        }
+    }
+}
+
+/// Where a secret's value comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    /// The environment variable holding it.
+    pub env: String,
+}
+
+/// One plugin's grant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The plugin id.
+    pub id: PluginId,
+    /// The component; omitted for a bundled plugin. Its manifest is the
+    /// `.toml` file beside it.
+    pub path: Option<PathBuf>,
+    /// Capabilities granted.
+    #[serde(default)]
+    pub capabilities: BTreeSet<Capability>,
+    /// Outbound origins granted.
+    #[serde(default)]
+    pub allowed_hosts: Vec<AllowedHost>,
+    /// Secrets, each from an environment variable.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretSource>,
+    /// Settings the plugin reads.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Lower limits than the manifest's.
+    pub limits: Option<Limits>,
+}
+
+impl PluginConfig {
+    /// The runtime grant, reading secrets from the environment.
+    pub fn grant(&self) -> anyhow::Result<Grant> {
+        let mut secrets = BTreeMap::new();
+        for (name, source) in &self.secrets {
+            let value = std::env::var(&source.env).with_context(|| {
+                format!(
+                    "plugin {}: secret `{name}` expects environment variable {} to be set",
+                    self.id, source.env
+                )
+            })?;
+            secrets.insert(name.clone(), SecretValue::new(value.into_bytes()));
+        }
+        Ok(Grant {
+            capabilities: self.capabilities.clone(),
+            allowed_hosts: self.allowed_hosts.clone(),
+            secrets,
+            config: self.config.clone(),
+            limits: self.limits,
+        })
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./silta-data")
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8640))
+}
+
+fn default_pool_instances() -> u32 {
+    128
+}
+
+impl Config {
+    /// The embedded default: data in `./silta-data`, API on loopback,
+    /// bundled plugins loaded with only `log` granted.
+    pub fn embedded_default() -> Self {
+        Self {
+            config_version: 1,
+            data_dir: default_data_dir(),
+            api: ApiConfig::default(),
+            engine: EngineConfig::default(),
+            bundled_plugins: true,
+            plugins: Vec::new(),
+        }
+    }
+
+    /// Parse TOML text.
+    pub fn parse(text: &str, origin: &Path) -> anyhow::Result<Self> {
+        let config: Config =
+            toml::from_str(text).with_context(|| format!("configuration {}", origin.display()))?;
+        if config.config_version != 1 {
+            bail!(
+                "configuration {}: config_version {} is not supported; this Silta reads config_version = 1",
+                origin.display(),
+                config.config_version
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for p in &config.plugins {
+            if !seen.insert(p.id.clone()) {
+                bail!("configuration {}: plugin `{}` is listed twice", origin.display(), p.id);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Load from a file, or the embedded default.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        match path {
+            None => Ok(Self::embedded_default()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading configuration {}", path.display()))?;
+                Self::parse(&text, path)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let c = Config::parse(
+            r#"
+config_version = 1
+data_dir = "/tmp/x"
+[api]
+listen = "127.0.0.1:9000"
+[[plugins]]
+id = "webhook"
+capabilities = ["log", "http"]
+allowed_hosts = ["https://hooks.example.com"]
+config = { endpoint = "https://hooks.example.com/in" }
+"#,
+            Path::new("c.toml"),
+        )
+        .expect("valid");
+        assert_eq!(c.api.listen.port(), 9000);
+        assert_eq!(c.plugins[0].allowed_hosts.len(), 1);
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_bad_hosts() {
+        let err = Config::parse("config_version = 1\nlisten = 1\n", Path::new("c.toml")).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
+        let err = Config::parse(
+            "config_version = 1\n[[plugins]]\nid = \"w\"\nallowed_hosts = [\"example.com\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("does not contain a scheme"), "{err:#}");
+    }
+
+    #[test]
+    fn missing_secret_env_names_the_variable() {
+        let c = Config::parse(
+            "config_version = 1\n[[plugins]]\nid = \"w\"\nsecrets = { k = { env = \"SILTA_TEST_UNSET_VAR_1\" } }\n",
+            Path::new("c.toml"),
+        )
+        .expect("valid");
+        let err = c.plugins[0].grant().unwrap_err().to_string();
+        assert!(err.contains("SILTA_TEST_UNSET_VAR_1"), "{err}");
+    }
+}

@@ -1,0 +1,48 @@
+//! Cases: the matters we handle, across channels.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::backoffice::BackofficeLink;
+use crate::id::{CaseId, ConversationId, PartyId};
+use crate::sla::SlaClock;
+use crate::time::Timestamp;
+
+/// A matter for a party, spanning conversations on any channel. Owns the
+/// SLA clock and the link to the back-office ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The case's id.
+    pub id: CaseId,
+    /// The party the case is about.
+    pub party_id: PartyId,
+    /// Where the case stands.
+    pub status: CaseStatus,
+    /// A short title.
+    pub subject: Option<String>,
+    /// When the case was opened.
+    pub opened_at: Timestamp,
+    /// When the case was closed.
+    pub closed_at: Option<Timestamp>,
+    /// Deadlines, when a policy applies.
+    pub sla: Option<SlaClock>,
+    /// The ticket in the back office, when there is one.
+    pub backoffice_ticket: Option<BackofficeLink>,
+    /// Conversations that belong to the case.
+    pub conversation_ids: Vec<ConversationId>,
+}
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Waiting for us.
+    Open,
+    /// Waiting for the customer or a third party.
+    Pending,
+    /// We consider it done; the customer may still reopen it.
+    Resolved,
+    /// Done for good.
+    Closed,
+}

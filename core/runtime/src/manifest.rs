@@ -1,0 +1,333 @@
+//! Plugin manifests: what a plugin is and what it asks for.
+//!
+//! A manifest is a TOML file beside the `.wasm` component. Unknown fields are
+//! rejected, so a typo never silently grants or drops a capability.
+//!
+//! ```toml
+//! manifest_version = 1
+//! id = "webhook"
+//! version = "0.1.0"
+//! worlds = ["channel"]
+//! capabilities = ["log", "kv", "secrets", "config", "http"]
+//! allowed_hosts = ["https://api.example.com", "http://127.0.0.1:*"]
+//! secrets = ["signing-key"]
+//!
+//! [limits]
+//! memory_bytes = 67108864
+//! deadline_ms = 2000
+//! output_bytes = 4194304
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::allowed_hosts::AllowedHost;
+use crate::error::{Error, Result};
+
+/// A plugin's id: lowercase letters, digits and `-`, starting with a letter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PluginId(String);
+
+impl PluginId {
+    /// Parse and check a plugin id.
+    pub fn new(id: impl Into<String>) -> std::result::Result<Self, String> {
+        let id = id.into();
+        let ok_chars = id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let starts_ok = id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if id.is_empty() || id.len() > 64 || !ok_chars || !starts_ok {
+            return Err(format!(
+                "plugin id `{id}` must be 1-64 characters of a-z, 0-9 and `-`, starting with a letter (e.g. `email-imap`)"
+            ));
+        }
+        Ok(Self(id))
+    }
+
+    /// The id as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PluginId {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        Self::new(s)
+    }
+}
+
+impl From<PluginId> for String {
+    fn from(id: PluginId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for PluginId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A world of the `silta:connector` package a plugin implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    /// Customer channel: normalize inbound, render outbound.
+    Channel,
+    /// Back-office system: lookup, activities, tickets.
+    Backoffice,
+}
+
+impl World {
+    /// The world's name in WIT.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            World::Channel => "channel",
+            World::Backoffice => "backoffice",
+        }
+    }
+
+    /// The fully qualified interface a component exports for this world.
+    pub fn export_name(self) -> &'static str {
+        match self {
+            World::Channel => "silta:connector/channel-api@0.1.0",
+            World::Backoffice => "silta:connector/backoffice-api@0.1.0",
+        }
+    }
+}
+
+/// A host capability a plugin can import. All are denied unless requested in
+/// the manifest and granted by the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// Logging into the host's `tracing`.
+    Log,
+    /// Per-plugin key-value state.
+    Kv,
+    /// Secrets as opaque handles.
+    Secrets,
+    /// Operator configuration values.
+    Config,
+    /// Outbound HTTP through `wasi:http`, limited to the allowed hosts.
+    Http,
+}
+
+impl Capability {
+    /// Every capability, in a stable order.
+    pub const ALL: [Capability; 5] = [
+        Capability::Log,
+        Capability::Kv,
+        Capability::Secrets,
+        Capability::Config,
+        Capability::Http,
+    ];
+
+    /// The capability's name as written in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::Log => "log",
+            Capability::Kv => "kv",
+            Capability::Secrets => "secrets",
+            Capability::Config => "config",
+            Capability::Http => "http",
+        }
+    }
+}
+
+/// Resource limits for every call into a plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Linear memory cap per instance, in bytes.
+    pub memory_bytes: usize,
+    /// Wall-clock deadline per call, including time spent in host calls.
+    pub deadline_ms: u64,
+    /// Cap on the size of what one call returns, in bytes.
+    pub output_bytes: usize,
+}
+
+impl Limits {
+    /// The deadline as a [`Duration`].
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            deadline_ms: 5_000,
+            output_bytes: 8 << 20,
+        }
+    }
+}
+
+/// The largest limits a manifest may ask for; the operator can lower them.
+pub const MAX_LIMITS: Limits = Limits {
+    memory_bytes: 1 << 30,
+    deadline_ms: 300_000,
+    output_bytes: 256 << 20,
+};
+
+/// A parsed, checked plugin manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Format version of this file; must be 1.
+    pub manifest_version: u32,
+    /// The plugin's id.
+    pub id: PluginId,
+    /// The plugin's version (semver).
+    pub version: String,
+    /// A one-line description.
+    #[serde(default)]
+    pub description: String,
+    /// The worlds the component implements.
+    pub worlds: BTreeSet<World>,
+    /// The host capabilities it asks for.
+    #[serde(default)]
+    pub capabilities: BTreeSet<Capability>,
+    /// Where it may send HTTP requests (`scheme://host[:port]`).
+    #[serde(default)]
+    pub allowed_hosts: Vec<AllowedHost>,
+    /// Secret names it wants to open.
+    #[serde(default)]
+    pub secrets: BTreeSet<String>,
+    /// Limits it needs (capped by [`MAX_LIMITS`] and by the operator).
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+impl Manifest {
+    /// Parse a manifest from TOML text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| Error::Manifest {
+            path: origin.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        manifest.check(origin)?;
+        Ok(manifest)
+    }
+
+    /// Read and parse a manifest file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    fn check(&self, origin: &Path) -> Result<()> {
+        let fail = |reason: String| {
+            Err(Error::Manifest {
+                path: origin.to_path_buf(),
+                reason,
+            })
+        };
+        if self.manifest_version != 1 {
+            return fail(format!(
+                "manifest_version {} is not supported; this Silta reads manifest_version = 1",
+                self.manifest_version
+            ));
+        }
+        if !is_semver(&self.version) {
+            return fail(format!(
+                "version `{}` is not a semantic version (e.g. `1.2.0`)",
+                self.version
+            ));
+        }
+        if self.worlds.is_empty() {
+            return fail("worlds is empty; name at least one of \"channel\", \"backoffice\"".into());
+        }
+        if !self.allowed_hosts.is_empty() && !self.capabilities.contains(&Capability::Http) {
+            return fail("allowed_hosts is set but capabilities does not include \"http\"".into());
+        }
+        if !self.secrets.is_empty() && !self.capabilities.contains(&Capability::Secrets) {
+            return fail("secrets is set but capabilities does not include \"secrets\"".into());
+        }
+        let l = &self.limits;
+        if l.memory_bytes == 0 || l.deadline_ms == 0 || l.output_bytes == 0 {
+            return fail("limits must all be greater than zero".into());
+        }
+        if l.memory_bytes > MAX_LIMITS.memory_bytes
+            || l.deadline_ms > MAX_LIMITS.deadline_ms
+            || l.output_bytes > MAX_LIMITS.output_bytes
+        {
+            return fail(format!(
+                "limits {l:?} exceed the maximum {MAX_LIMITS:?}; ask for less"
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn is_semver(v: &str) -> bool {
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest> {
+        Manifest::parse(text, Path::new("test.toml"))
+    }
+
+    const GOOD: &str = r#"
+manifest_version = 1
+id = "webhook"
+version = "0.1.0"
+worlds = ["channel"]
+capabilities = ["log", "http", "secrets"]
+allowed_hosts = ["https://api.example.com"]
+secrets = ["signing-key"]
+[limits]
+memory_bytes = 1048576
+deadline_ms = 100
+output_bytes = 1024
+"#;
+
+    #[test]
+    fn parses_a_complete_manifest() {
+        let m = parse(GOOD).expect("valid");
+        assert_eq!(m.id.as_str(), "webhook");
+        assert!(m.worlds.contains(&World::Channel));
+        assert!(m.capabilities.contains(&Capability::Http));
+        assert_eq!(m.limits.deadline_ms, 100);
+    }
+
+    #[test]
+    fn rejects_unknown_fields() {
+        let err = parse(&GOOD.replace("worlds", "world")).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn rejects_hosts_without_http_capability() {
+        let err = parse(&GOOD.replace("\"log\", \"http\", ", "\"log\", ")).unwrap_err();
+        assert!(err.to_string().contains("does not include \"http\""), "{err}");
+    }
+
+    #[test]
+    fn rejects_bad_ids_versions_and_limits() {
+        assert!(parse(&GOOD.replace("\"webhook\"", "\"Web Hook\"")).is_err());
+        assert!(parse(&GOOD.replace("\"0.1.0\"", "\"one\"")).is_err());
+        assert!(parse(&GOOD.replace("deadline_ms = 100", "deadline_ms = 0")).is_err());
+        assert!(parse(&GOOD.replace("manifest_version = 1", "manifest_version = 2")).is_err());
+        assert!(parse(&GOOD.replace("worlds = [\"channel\"]", "worlds = []")).is_err());
+    }
+}
