@@ -19,14 +19,20 @@ fn main() {
         }
     }
     plugins.sort();
-    let mut code = String::from("/// Plugins bundled into this binary: (manifest TOML, component bytes).\npub static BUNDLED: &[(&str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// Plugins bundled into this binary: (manifest TOML, component bytes).\npub static BUNDLED: &[(&str, &[u8])] = &[\n",
+    );
     for dir in &plugins {
         let wasm_dir = silta_wasm_build::build_components(&dir.join("Cargo.toml"), &[]);
         let name = package_name(&dir.join("Cargo.toml")).replace('-', "_");
         let wasm = wasm_dir.join(format!("{name}.wasm"));
         code.push_str(&format!(
             "    (include_str!({:?}), include_bytes!({:?})),\n",
-            dir.join("plugin.toml").canonicalize().expect("plugin.toml").display().to_string(),
+            dir.join("plugin.toml")
+                .canonicalize()
+                .expect("plugin.toml")
+                .display()
+                .to_string(),
             wasm.display().to_string()
         ));
     }
@@ -40,8 +46,13 @@ fn package_name(cargo_toml: &std::path::Path) -> String {
     text.lines()
         .find_map(|l| {
             let l = l.trim();
-            l.strip_prefix("name")
-                .map(|r| r.trim_start().trim_start_matches('=').trim().trim_matches('"').to_string())
+            l.strip_prefix("name").map(|r| {
+                r.trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
         })
         .expect("plugin Cargo.toml has a package name")
 }

@@ -13,7 +13,10 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     std::fs::write(
         out.join("guests.rs"),
-        format!("/// Where the guest components were built.\npub const GUEST_DIR: &str = {:?};\n", dir.display().to_string()),
+        format!(
+            "/// Where the guest components were built.\npub const GUEST_DIR: &str = {:?};\n",
+            dir.display().to_string()
+        ),
     )
     .expect("write guests.rs");
 }

@@ -48,6 +48,9 @@ pub struct Config {
     /// Engine settings.
     #[serde(default)]
     pub engine: EngineConfig,
+    /// How the common contact format normalizes values.
+    #[serde(default)]
+    pub contact_format: ContactFormatConfig,
     /// Load the plugins bundled in the binary.
     #[serde(default = "yes")]
     pub bundled_plugins: bool,
@@ -69,6 +72,26 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             listen: default_listen(),
+        }
+    }
+}
+
+/// Normalization settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactFormatConfig {
+    /// Region for phone numbers written without a country code (ISO 3166
+    /// alpha-2, e.g. `"FI"`). Without it such numbers are rejected.
+    pub default_phone_region: Option<String>,
+}
+
+impl ContactFormatConfig {
+    /// The model's normalization options.
+    pub fn normalize_options(&self) -> anyhow::Result<silta_model::NormalizeOptions> {
+        match &self.default_phone_region {
+            None => Ok(silta_model::NormalizeOptions::default()),
+            Some(region) => silta_model::NormalizeOptions::with_default_region(region)
+                .with_context(|| format!("contact_format.default_phone_region = {region:?}")),
         }
     }
 }
@@ -175,6 +198,7 @@ impl Config {
             data_dir: default_data_dir(),
             api: ApiConfig::default(),
             engine: EngineConfig::default(),
+            contact_format: ContactFormatConfig::default(),
             bundled_plugins: true,
             plugins: Vec::new(),
         }
@@ -191,10 +215,15 @@ impl Config {
                 config.config_version
             );
         }
+        config.contact_format.normalize_options()?;
         let mut seen = BTreeSet::new();
         for p in &config.plugins {
             if !seen.insert(p.id.clone()) {
-                bail!("configuration {}: plugin `{}` is listed twice", origin.display(), p.id);
+                bail!(
+                    "configuration {}: plugin `{}` is listed twice",
+                    origin.display(),
+                    p.id
+                );
             }
         }
         Ok(config)
@@ -240,14 +269,26 @@ config = { endpoint = "https://hooks.example.com/in" }
 
     #[test]
     fn rejects_unknown_fields_and_bad_hosts() {
-        let err = Config::parse("config_version = 1\nlisten = 1\n", Path::new("c.toml")).unwrap_err();
+        let err =
+            Config::parse("config_version = 1\nlisten = 1\n", Path::new("c.toml")).unwrap_err();
         assert!(format!("{err:#}").contains("unknown field"), "{err:#}");
         let err = Config::parse(
             "config_version = 1\n[[plugins]]\nid = \"w\"\nallowed_hosts = [\"example.com\"]\n",
             Path::new("c.toml"),
         )
         .unwrap_err();
-        assert!(format!("{err:#}").contains("does not contain a scheme"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("does not contain a scheme"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn phone_region_is_checked() {
+        let ok = Config::parse("config_version = 1\n[contact_format]\ndefault_phone_region = \"FI\"\n", Path::new("c.toml"));
+        assert!(ok.is_ok());
+        let err = Config::parse("config_version = 1\n[contact_format]\ndefault_phone_region = \"XX\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(format!("{err:#}").contains("default_phone_region"), "{err:#}");
     }
 
     #[test]

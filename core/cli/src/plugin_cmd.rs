@@ -9,7 +9,11 @@ use silta_runtime::manifest::Manifest;
 /// Print what a component is and what its manifest asks for.
 pub fn inspect(file: &Path, manifest: Option<&Path>) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let manifest_path = manifest.map(Path::to_path_buf).or_else(|| find_manifest(file));
+    // Say what is wrong with the file before looking for a manifest.
+    silta_runtime::inspect::check_component_bytes(&bytes, file)?;
+    let manifest_path = manifest
+        .map(Path::to_path_buf)
+        .or_else(|| find_manifest(file));
     let manifest = manifest_path.as_deref().map(Manifest::load).transpose()?;
     let engine = SiltaEngine::new(&EngineOptions {
         pooling: false,
@@ -23,7 +27,7 @@ pub fn inspect(file: &Path, manifest: Option<&Path>) -> anyhow::Result<()> {
 
 fn find_manifest(file: &Path) -> Option<PathBuf> {
     let beside = file.with_extension("toml");
-    if beside.is_file() {
+    if beside.is_file() && beside != file {
         return Some(beside);
     }
     let plugin_toml = file.parent()?.join("plugin.toml");

@@ -33,6 +33,7 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
             ..EngineOptions::default()
         },
         cache_dir: Some(config.data_dir.join("cache").join("plugins")),
+        normalize: config.contact_format.normalize_options()?,
         ..RuntimeOptions::default()
     })?;
     tracing::info!(allocation = ?runtime.engine().allocation(), "wasm engine ready");
@@ -40,7 +41,11 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
     if config.bundled_plugins {
         for (manifest_text, wasm) in BUNDLED {
             let manifest = Manifest::parse(manifest_text, Path::new("<bundled>"))?;
-            let grant = match config.plugins.iter().find(|p| p.id == manifest.id && p.path.is_none()) {
+            let grant = match config
+                .plugins
+                .iter()
+                .find(|p| p.id == manifest.id && p.path.is_none())
+            {
                 Some(p) => p.grant()?,
                 // Unconfigured bundled plugins get logging only.
                 None => Grant {
@@ -58,7 +63,8 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
     }
     for p in config.plugins.iter().filter(|p| p.path.is_some()) {
         let path = p.path.as_deref().unwrap_or(Path::new(""));
-        let source = PluginSource::from_files(path, &path.with_extension("toml"), Some(p.grant()?))?;
+        let source =
+            PluginSource::from_files(path, &path.with_extension("toml"), Some(p.grant()?))?;
         if source.manifest.id != p.id {
             anyhow::bail!(
                 "plugin {}: the manifest beside {} says id `{}`",
@@ -71,7 +77,10 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
     }
     for p in &config.plugins {
         if p.path.is_none() && !sources.iter().any(|s| s.manifest.id == p.id) {
-            anyhow::bail!("plugin {} is configured but is neither bundled nor given a path", p.id);
+            anyhow::bail!(
+                "plugin {} is configured but is neither bundled nor given a path",
+                p.id
+            );
         }
     }
     let mut plugins = Vec::new();
@@ -142,9 +151,15 @@ async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         problems.push("the epoch ticker is not running; plugin deadlines would not fire".into());
     }
     if problems.is_empty() {
-        (StatusCode::OK, format!("ready: {} plugin(s)\n", state.plugins.len()))
+        (
+            StatusCode::OK,
+            format!("ready: {} plugin(s)\n", state.plugins.len()),
+        )
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready:\n{}\n", problems.join("\n")))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready:\n{}\n", problems.join("\n")),
+        )
     }
 }
 
@@ -154,7 +169,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -1,15 +1,10 @@
 //! Content hashes: how the model refers to bytes it does not hold.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ModelError, Result};
-use crate::schema::string_schema;
+use crate::string_newtype::string_newtype;
 
 /// The prefix naming the algorithm.
 const PREFIX: &str = "sha256:";
@@ -71,46 +66,11 @@ impl ContentHash {
     }
 }
 
-impl fmt::Display for ContentHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for ContentHash {
-    type Err = ModelError;
-
-    fn from_str(raw: &str) -> Result<Self> {
-        Self::parse("ContentHash", raw)
-    }
-}
-
-impl TryFrom<String> for ContentHash {
-    type Error = ModelError;
-
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse("ContentHash", &raw)
-    }
-}
-
-impl From<ContentHash> for String {
-    fn from(hash: ContentHash) -> String {
-        hash.0
-    }
-}
-
-impl JsonSchema for ContentHash {
-    fn schema_name() -> Cow<'static, str> {
-        "ContentHash".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        string_schema(
-            "The SHA-256 of some bytes: 'sha256:' and 64 lowercase hex digits.",
-            None,
-            Some(CONTENT_HASH_PATTERN),
-        )
-    }
+string_newtype! {
+    ContentHash(String),
+    description: "The SHA-256 of some bytes: 'sha256:' and 64 lowercase hex digits.",
+    format: None,
+    pattern: Some(CONTENT_HASH_PATTERN),
 }
 
 #[cfg(test)]

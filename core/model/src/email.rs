@@ -1,14 +1,9 @@
 //! Email addresses.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::schema::string_schema;
+use crate::string_newtype::string_newtype;
 
 /// Characters that RFC 5322 only allows inside a quoted local part. We do
 /// not accept quoted local parts, so these mean the input is something else
@@ -133,52 +128,11 @@ fn check_domain(domain: &str) -> std::result::Result<(), &'static str> {
     Ok(())
 }
 
-impl fmt::Display for EmailAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for EmailAddress {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for EmailAddress {
-    type Err = ModelError;
-
-    fn from_str(raw: &str) -> Result<Self> {
-        Self::parse("EmailAddress", raw)
-    }
-}
-
-impl TryFrom<String> for EmailAddress {
-    type Error = ModelError;
-
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse("EmailAddress", &raw)
-    }
-}
-
-impl From<EmailAddress> for String {
-    fn from(address: EmailAddress) -> String {
-        address.0
-    }
-}
-
-impl JsonSchema for EmailAddress {
-    fn schema_name() -> Cow<'static, str> {
-        "EmailAddress".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        string_schema(
-            "An email address: no display name, the domain in lower case.",
-            Some("email"),
-            None,
-        )
-    }
+string_newtype! {
+    EmailAddress(String),
+    description: "An email address: no display name, the domain in lower case.",
+    format: Some("email"),
+    pattern: None,
 }
 
 #[cfg(test)]

@@ -6,16 +6,13 @@
 //! hyphenated strings; anything that is not a version 7 RFC 9562 UUID is
 //! rejected, so ids from elsewhere (v4, nil) cannot leak in.
 
-use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use uuid::{Uuid, Variant, Version};
 
 use crate::error::{ModelError, Result};
-use crate::schema::string_schema;
+use crate::string_newtype::string_newtype;
 
 /// Pattern of a lowercase hyphenated UUIDv7, as written in JSON.
 pub(crate) const UUID_V7_PATTERN: &str =
@@ -97,40 +94,11 @@ macro_rules! uuid_v7_id {
             }
         }
 
-        impl FromStr for $name {
-            type Err = ModelError;
-
-            fn from_str(raw: &str) -> Result<Self> {
-                Self::parse(stringify!($name), raw)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ModelError;
-
-            fn try_from(raw: String) -> Result<Self> {
-                Self::parse(stringify!($name), &raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.to_string()
-            }
-        }
-
-        impl JsonSchema for $name {
-            fn schema_name() -> Cow<'static, str> {
-                stringify!($name).into()
-            }
-
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                string_schema(
-                    concat!("Id of ", $what, ": a UUIDv7, lowercase and hyphenated."),
-                    Some("uuid"),
-                    Some(UUID_V7_PATTERN),
-                )
-            }
+        string_newtype! {
+            $name(Display),
+            description: concat!("Id of ", $what, ": a UUIDv7, lowercase and hyphenated."),
+            format: Some("uuid"),
+            pattern: Some(UUID_V7_PATTERN),
         }
     };
 }

@@ -1,14 +1,9 @@
 //! BCP 47 language tags.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::schema::string_schema;
+use crate::string_newtype::string_newtype;
 
 /// Pattern of a language tag as written in JSON (the shape only, not the
 /// case conventions).
@@ -99,52 +94,11 @@ impl LanguageTag {
     }
 }
 
-impl fmt::Display for LanguageTag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for LanguageTag {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for LanguageTag {
-    type Err = ModelError;
-
-    fn from_str(raw: &str) -> Result<Self> {
-        Self::parse("LanguageTag", raw)
-    }
-}
-
-impl TryFrom<String> for LanguageTag {
-    type Error = ModelError;
-
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse("LanguageTag", &raw)
-    }
-}
-
-impl From<LanguageTag> for String {
-    fn from(tag: LanguageTag) -> String {
-        tag.0
-    }
-}
-
-impl JsonSchema for LanguageTag {
-    fn schema_name() -> Cow<'static, str> {
-        "LanguageTag".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        string_schema(
-            "A BCP 47 language tag in canonical case (fi, sv-FI, zh-Hant-TW).",
-            None,
-            Some(LANGUAGE_PATTERN),
-        )
-    }
+string_newtype! {
+    LanguageTag(String),
+    description: "A BCP 47 language tag in canonical case (fi, sv-FI, zh-Hant-TW).",
+    format: None,
+    pattern: Some(LANGUAGE_PATTERN),
 }
 
 #[cfg(test)]

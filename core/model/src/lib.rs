@@ -45,6 +45,7 @@ mod routing;
 mod schema;
 mod scope;
 mod sla;
+mod string_newtype;
 mod text;
 mod thread_key;
 mod time;

@@ -1,15 +1,12 @@
 //! Phone numbers in E.164 form.
 
-use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 use phonenumber::Mode;
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::schema::string_schema;
+use crate::string_newtype::string_newtype;
 
 /// A region (country) code for reading national phone numbers, such as
 /// `Region::FI`. Parse one from text with [`parse_region`].
@@ -81,53 +78,14 @@ impl PhoneNumber {
     }
 }
 
-impl fmt::Display for PhoneNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for PhoneNumber {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for PhoneNumber {
-    type Err = ModelError;
-
-    /// International form only; there is no region to fall back on.
-    fn from_str(raw: &str) -> Result<Self> {
-        Self::parse("PhoneNumber", raw, None)
-    }
-}
-
-impl TryFrom<String> for PhoneNumber {
-    type Error = ModelError;
-
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse("PhoneNumber", &raw, None)
-    }
-}
-
-impl From<PhoneNumber> for String {
-    fn from(number: PhoneNumber) -> String {
-        number.0
-    }
-}
-
-impl JsonSchema for PhoneNumber {
-    fn schema_name() -> Cow<'static, str> {
-        "PhoneNumber".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        string_schema(
-            "A phone number in E.164 form: '+', country code, subscriber number, no spaces.",
-            None,
-            Some(E164_PATTERN),
-        )
-    }
+string_newtype! {
+    PhoneNumber(String),
+    // `FromStr` and serde read the international form only; there is no
+    // region to fall back on.
+    parse: |field, raw| PhoneNumber::parse(field, raw, None),
+    description: "A phone number in E.164 form: '+', country code, subscriber number, no spaces.",
+    format: None,
+    pattern: Some(E164_PATTERN),
 }
 
 #[cfg(test)]

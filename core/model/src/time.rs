@@ -1,15 +1,12 @@
 //! Points in time.
 
-use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ModelError, Result};
-use crate::schema::string_schema;
+use crate::string_newtype::string_newtype;
 
 /// Largest Unix time we accept: 9999-12-31T23:59:59Z, the last second RFC
 /// 3339 can write with a four-digit year.
@@ -130,41 +127,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
-impl FromStr for Timestamp {
-    type Err = ModelError;
-
-    fn from_str(raw: &str) -> Result<Self> {
-        Self::parse_rfc3339("Timestamp", raw)
-    }
-}
-
-impl TryFrom<String> for Timestamp {
-    type Error = ModelError;
-
-    fn try_from(raw: String) -> Result<Self> {
-        Self::parse_rfc3339("Timestamp", &raw)
-    }
-}
-
-impl From<Timestamp> for String {
-    fn from(at: Timestamp) -> String {
-        at.to_rfc3339()
-    }
-}
-
-impl JsonSchema for Timestamp {
-    fn schema_name() -> Cow<'static, str> {
-        "Timestamp".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        string_schema(
-            "An RFC 3339 time in UTC with a `Z`, between 1970 and 9999 \
-             (2026-11-23T20:54:41.123Z). Readers also accept other offsets and convert them.",
-            Some("date-time"),
-            None,
-        )
-    }
+string_newtype! {
+    Timestamp(Display),
+    parse: Timestamp::parse_rfc3339,
+    description: "An RFC 3339 time in UTC with a `Z`, between 1970 and 9999 \
+                  (2026-11-23T20:54:41.123Z). Readers also accept other offsets and convert them.",
+    format: Some("date-time"),
+    pattern: None,
 }
 
 #[cfg(test)]

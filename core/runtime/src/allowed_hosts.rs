@@ -190,7 +190,9 @@ mod tests {
 
     #[test]
     fn rejects_patterns_with_a_reason() {
-        let err = AllowedHost::parse("api.example.com").unwrap_err().to_string();
+        let err = AllowedHost::parse("api.example.com")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not contain a scheme"), "{err}");
         assert!(AllowedHost::parse("ftp://x.com").is_err());
         assert!(AllowedHost::parse("https://x.com/path").is_err());

@@ -58,7 +58,11 @@ impl CodeCache {
 
     /// Load precompiled code for `wasm`, or compile and store it.
     /// Cache failures are logged and fall back to compiling.
-    pub fn get_or_compile(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Component, CompileOutcome)> {
+    pub fn get_or_compile(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+    ) -> wasmtime::Result<(Component, CompileOutcome)> {
         let key = Self::key(engine, wasm);
         let artifact = self.dir.join(format!("{key}.cwasm"));
         let checksum = self.dir.join(format!("{key}.sha256"));
@@ -88,7 +92,12 @@ impl CodeCache {
         }
     }
 
-    fn store(&self, component: &Component, artifact: &Path, checksum: &Path) -> std::io::Result<()> {
+    fn store(
+        &self,
+        component: &Component,
+        artifact: &Path,
+        checksum: &Path,
+    ) -> std::io::Result<()> {
         let bytes = component.serialize().map_err(std::io::Error::other)?;
         let sum = hex::encode(Sha256::digest(&bytes));
         write_atomically(checksum, sum.as_bytes())?;

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use silta_model::{
-    BackofficeLink, ChannelAccountId, ContentHash, DeliveryState, DeliveryUpdate, EmailHeaders, Identity,
-    Interaction, InteractionId, Part, ThreadKey, Timestamp,
+    BackofficeLink, ChannelAccountId, ContentHash, DeliveryState, DeliveryUpdate, EmailHeaders,
+    Identity, Interaction, InteractionId, Part, ThreadKey, Timestamp,
 };
 
 /// How a raw event reached the host.

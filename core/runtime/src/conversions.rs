@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use silta_model::{
     Assurance, Attachment, BackofficeLink, ContentHash, DeliveryState, DeliveryUpdate, Direction,
-    EmailHeaders, Identity, IdentityKind, IdentityScope, IdempotencyKey, Interaction,
+    EmailHeaders, IdempotencyKey, Identity, IdentityKind, IdentityScope, Interaction,
     InteractionId, InteractionKind, InteractiveReply, LanguageTag, Location, ModelError,
     NormalizeOptions, Part, Provenance, Reaction, SenderRole, Template, ThreadKey, Timestamp,
 };
@@ -114,7 +114,11 @@ pub(crate) fn identity_to_wit(i: &Identity) -> wit::Identity {
     }
 }
 
-fn identity_from_wit(field: &str, i: wit::Identity, options: &NormalizeOptions) -> ModelResult<Identity> {
+fn identity_from_wit(
+    field: &str,
+    i: wit::Identity,
+    options: &NormalizeOptions,
+) -> ModelResult<Identity> {
     let identity = Identity::new(
         kind_from_wit(i.kind),
         &i.value,
@@ -123,10 +127,16 @@ fn identity_from_wit(field: &str, i: wit::Identity, options: &NormalizeOptions) 
         options,
     )
     .map_err(|e| e.in_field(field))?;
-    Ok(match i.display_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) {
-        Some(name) => identity.with_display_name(name),
-        None => identity,
-    })
+    Ok(
+        match i
+            .display_name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+        {
+            Some(name) => identity.with_display_name(name),
+            None => identity,
+        },
+    )
 }
 
 // === parts ===
@@ -168,7 +178,11 @@ fn part_to_wit(p: &Part) -> wit::Part {
     }
 }
 
-fn part_from_wit(field: &str, p: wit::Part, blobs: &mut Vec<(ContentHash, Vec<u8>)>) -> ModelResult<Part> {
+fn part_from_wit(
+    field: &str,
+    p: wit::Part,
+    blobs: &mut Vec<(ContentHash, Vec<u8>)>,
+) -> ModelResult<Part> {
     Ok(match p {
         wit::Part::Text(s) => Part::Text(s),
         wit::Part::Html(s) => Part::Html(s),
@@ -186,7 +200,10 @@ fn part_from_wit(field: &str, p: wit::Part, blobs: &mut Vec<(ContentHash, Vec<u8
                         return Err(ModelError::InvalidValue {
                             field: format!("{field}.content_hash"),
                             value: declared.map(|d| d.as_str().to_string()).unwrap_or_default(),
-                            reason: format!("does not match the content, whose hash is {}", actual.as_str()),
+                            reason: format!(
+                                "does not match the content, whose hash is {}",
+                                actual.as_str()
+                            ),
                         });
                     }
                     let size = bytes.len() as u64;
@@ -235,7 +252,10 @@ fn part_from_wit(field: &str, p: wit::Part, blobs: &mut Vec<(ContentHash, Vec<u8
                 address: l.address,
             })
         }
-        wit::Part::Interactive(i) => Part::Interactive(InteractiveReply { id: i.id, title: i.title }),
+        wit::Part::Interactive(i) => Part::Interactive(InteractiveReply {
+            id: i.id,
+            title: i.title,
+        }),
         wit::Part::Template(t) => Part::Template(Template {
             name: non_empty(&format!("{field}.name"), t.name)?,
             language: LanguageTag::parse(&format!("{field}.language"), &t.language)?,
@@ -333,13 +353,23 @@ pub(crate) fn inbound_event_to_wit(e: &InboundEvent) -> wit::InboundEvent {
         channel_account: e.channel_account.to_string(),
         received_at: timestamp_to_wit(&e.received_at),
         transport: match &e.transport {
-            TransportMeta::Http { method, path, query, headers } => wit::TransportMeta::Http(wit::HttpMeta {
+            TransportMeta::Http {
+                method,
+                path,
+                query,
+                headers,
+            } => wit::TransportMeta::Http(wit::HttpMeta {
                 method: method.clone(),
                 path: path.clone(),
                 query: query.clone(),
                 headers: headers.clone(),
             }),
-            TransportMeta::Imap { mailbox, uid_validity, uid, flags } => wit::TransportMeta::Imap(wit::ImapMeta {
+            TransportMeta::Imap {
+                mailbox,
+                uid_validity,
+                uid,
+                flags,
+            } => wit::TransportMeta::Imap(wit::ImapMeta {
                 mailbox: mailbox.clone(),
                 uid_validity: *uid_validity,
                 uid: *uid,
@@ -373,9 +403,13 @@ fn interaction_from_wit(
         .map(|(n, p)| part_from_wit(&format!("{field}.parts[{n}]"), p, &mut blobs))
         .collect::<ModelResult<Vec<_>>>()?;
     let provider = manifest.id.as_str();
-    let provider_message_id = non_empty(&format!("{field}.provider_message_id"), i.provider_message_id)?;
-    let idempotency_key = IdempotencyKey::new(event.channel_account, provider, &provider_message_id)
-        .map_err(|e| e.in_field(field))?;
+    let provider_message_id = non_empty(
+        &format!("{field}.provider_message_id"),
+        i.provider_message_id,
+    )?;
+    let idempotency_key =
+        IdempotencyKey::new(event.channel_account, provider, &provider_message_id)
+            .map_err(|e| e.in_field(field))?;
     let interaction = Interaction {
         id: InteractionId::new(),
         kind: match i.kind {
@@ -396,7 +430,10 @@ fn interaction_from_wit(
         conversation_id: None,
         case_id: None,
         party_id: None,
-        subject: i.subject.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        subject: i
+            .subject
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
         parts,
         email: i.email.map(email_from_wit),
         thread_keys: i.thread_keys.into_iter().map(thread_key_from_wit).collect(),
@@ -424,7 +461,10 @@ fn interaction_from_wit(
 
 fn delivery_update_from_wit(field: &str, d: wit::DeliveryUpdate) -> ModelResult<DeliveryUpdate> {
     Ok(DeliveryUpdate {
-        provider_message_id: non_empty(&format!("{field}.provider_message_id"), d.provider_message_id)?,
+        provider_message_id: non_empty(
+            &format!("{field}.provider_message_id"),
+            d.provider_message_id,
+        )?,
         state: delivery_state_from_wit(d.state),
         provider_code: d.provider_code,
         detail: d.detail,
@@ -443,16 +483,18 @@ pub(crate) fn normalized_from_wit(
         .enumerate()
         .map(|(n, item)| {
             Ok(match item {
-                wit::Normalized::Interaction(i) => Normalized::Interaction(Box::new(interaction_from_wit(
-                    &format!("interactions[{n}]"),
-                    i,
-                    event,
-                    manifest,
-                    options,
-                )?)),
-                wit::Normalized::DeliveryUpdate(d) => {
-                    Normalized::DeliveryUpdate(delivery_update_from_wit(&format!("delivery_updates[{n}]"), d)?)
+                wit::Normalized::Interaction(i) => {
+                    Normalized::Interaction(Box::new(interaction_from_wit(
+                        &format!("interactions[{n}]"),
+                        i,
+                        event,
+                        manifest,
+                        options,
+                    )?))
                 }
+                wit::Normalized::DeliveryUpdate(d) => Normalized::DeliveryUpdate(
+                    delivery_update_from_wit(&format!("delivery_updates[{n}]"), d)?,
+                ),
             })
         })
         .collect()
@@ -511,13 +553,15 @@ pub(crate) fn transport_request_to_wit(r: &TransportRequest) -> wit::TransportRe
 
 pub(crate) fn transport_response_to_wit(r: &TransportResponse) -> wit::TransportResponse {
     match r {
-        TransportResponse::Http(HttpResponse { status, headers, body }) => {
-            wit::TransportResponse::Http(wit::HttpResponse {
-                status: *status,
-                headers: headers.clone(),
-                body: body.clone(),
-            })
-        }
+        TransportResponse::Http(HttpResponse {
+            status,
+            headers,
+            body,
+        }) => wit::TransportResponse::Http(wit::HttpResponse {
+            status: *status,
+            headers: headers.clone(),
+            body: body.clone(),
+        }),
         TransportResponse::Smtp { code, text } => wit::TransportResponse::Smtp(wit::SmtpReply {
             code: *code,
             text: text.clone(),
@@ -542,7 +586,11 @@ fn link_to_wit(l: &BackofficeLink) -> wit::BackofficeLink {
         object_type: l.object_type.clone(),
         remote_id: l.remote_id.clone(),
         url: l.url.clone(),
-        snapshot: l.snapshot.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        snapshot: l
+            .snapshot
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     }
 }
 
@@ -558,7 +606,10 @@ pub(crate) fn backoffice_link_from_wit(l: wit::BackofficeLink) -> BackofficeLink
     }
 }
 
-pub(crate) fn background_from_wit(b: wit::Background, options: &NormalizeOptions) -> ModelResult<Background> {
+pub(crate) fn background_from_wit(
+    b: wit::Background,
+    options: &NormalizeOptions,
+) -> ModelResult<Background> {
     Ok(Background {
         display_name: b.display_name,
         identities: b

@@ -8,8 +8,8 @@
 //! when the host cannot reserve the pool's virtual memory (small VMs, strict
 //! `ulimit -v`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};

@@ -92,7 +92,9 @@ pub enum Error {
         limit: Duration,
     },
     /// A plugin tried to grow its memory past its cap.
-    #[error("plugin {plugin} exceeded its memory cap of {limit_bytes} bytes (asked for {requested_bytes})")]
+    #[error(
+        "plugin {plugin} exceeded its memory cap of {limit_bytes} bytes (asked for {requested_bytes})"
+    )]
     MemoryCapExceeded {
         /// The plugin.
         plugin: PluginId,

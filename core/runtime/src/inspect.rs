@@ -51,7 +51,7 @@ pub fn export_names(component: &Component, engine: &Engine) -> Vec<String> {
 pub struct Item {
     /// Its fully qualified name.
     pub name: String,
-    /// Functions inside it (for an instance), or empty.
+    /// Functions inside it (for an instance; types are left out), or empty.
     pub functions: Vec<String>,
 }
 
@@ -71,7 +71,12 @@ pub struct Inspection {
 }
 
 /// Compile and describe a component file.
-pub fn inspect(engine: &Engine, bytes: &[u8], path: &Path, manifest: Option<Manifest>) -> Result<Inspection> {
+pub fn inspect(
+    engine: &Engine,
+    bytes: &[u8],
+    path: &Path,
+    manifest: Option<Manifest>,
+) -> Result<Inspection> {
     check_component_bytes(bytes, path)?;
     let component = Component::new(engine, bytes).map_err(|e| Error::NotAComponent {
         path: path.to_path_buf(),
@@ -81,7 +86,11 @@ pub fn inspect(engine: &Engine, bytes: &[u8], path: &Path, manifest: Option<Mani
     let item = |name: &str, it: ComponentItem| Item {
         name: name.to_string(),
         functions: match it {
-            ComponentItem::ComponentInstance(inst) => inst.exports(engine).map(|(n, _)| n.to_string()).collect(),
+            ComponentItem::ComponentInstance(inst) => inst
+                .exports(engine)
+                .filter(|(_, e)| matches!(e.ty, ComponentItem::ComponentFunc(_)))
+                .map(|(n, _)| n.to_string())
+                .collect(),
             _ => Vec::new(),
         },
     };
@@ -107,7 +116,11 @@ impl fmt::Display for Inspection {
         writeln!(
             f,
             "worlds:    {}",
-            if worlds.is_empty() { "none (not a Silta plugin)".to_string() } else { worlds.join(", ") }
+            if worlds.is_empty() {
+                "none (not a Silta plugin)".to_string()
+            } else {
+                worlds.join(", ")
+            }
         )?;
         writeln!(f, "exports:")?;
         for e in &self.exports {
@@ -125,19 +138,52 @@ impl fmt::Display for Inspection {
             Some(m) => {
                 writeln!(f, "manifest:  {} {}", m.id, m.version)?;
                 let caps: Vec<&str> = m.capabilities.iter().map(|c| c.as_str()).collect();
-                writeln!(f, "  requested capabilities: {}", if caps.is_empty() { "none".into() } else { caps.join(", ") })?;
+                writeln!(
+                    f,
+                    "  requested capabilities: {}",
+                    if caps.is_empty() {
+                        "none".into()
+                    } else {
+                        caps.join(", ")
+                    }
+                )?;
                 let hosts: Vec<String> = m.allowed_hosts.iter().map(|h| h.to_string()).collect();
-                writeln!(f, "  allowed hosts:          {}", if hosts.is_empty() { "none".into() } else { hosts.join(", ") })?;
+                writeln!(
+                    f,
+                    "  allowed hosts:          {}",
+                    if hosts.is_empty() {
+                        "none".into()
+                    } else {
+                        hosts.join(", ")
+                    }
+                )?;
                 let secrets: Vec<&str> = m.secrets.iter().map(String::as_str).collect();
-                writeln!(f, "  secrets:                {}", if secrets.is_empty() { "none".into() } else { secrets.join(", ") })?;
+                writeln!(
+                    f,
+                    "  secrets:                {}",
+                    if secrets.is_empty() {
+                        "none".into()
+                    } else {
+                        secrets.join(", ")
+                    }
+                )?;
                 writeln!(
                     f,
                     "  limits:                 memory {} bytes, deadline {} ms, output {} bytes",
                     m.limits.memory_bytes, m.limits.deadline_ms, m.limits.output_bytes
                 )?;
-                let missing: Vec<&str> = m.worlds.iter().filter(|w| !self.worlds.contains(w)).map(|w| w.as_str()).collect();
+                let missing: Vec<&str> = m
+                    .worlds
+                    .iter()
+                    .filter(|w| !self.worlds.contains(w))
+                    .map(|w| w.as_str())
+                    .collect();
                 if !missing.is_empty() {
-                    writeln!(f, "  WARNING: the manifest names worlds the component does not export: {}", missing.join(", "))?;
+                    writeln!(
+                        f,
+                        "  WARNING: the manifest names worlds the component does not export: {}",
+                        missing.join(", ")
+                    )?;
                 }
             }
         }
@@ -155,7 +201,9 @@ mod tests {
         let core = [0, b'a', b's', b'm', 1, 0, 0, 0];
         let err = check_component_bytes(&core, p).unwrap_err().to_string();
         assert!(err.contains("core WebAssembly module"), "{err}");
-        let err = check_component_bytes(b"\x7fELF\x02\x01\x01\x00", p).unwrap_err().to_string();
+        let err = check_component_bytes(b"\x7fELF\x02\x01\x01\x00", p)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("magic bytes"), "{err}");
         assert!(check_component_bytes(b"", p).is_err());
         let component = [0, b'a', b's', b'm', 0x0d, 0, 1, 0];

@@ -246,7 +246,9 @@ impl Manifest {
             ));
         }
         if self.worlds.is_empty() {
-            return fail("worlds is empty; name at least one of \"channel\", \"backoffice\"".into());
+            return fail(
+                "worlds is empty; name at least one of \"channel\", \"backoffice\"".into(),
+            );
         }
         if !self.allowed_hosts.is_empty() && !self.capabilities.contains(&Capability::Http) {
             return fail("allowed_hosts is set but capabilities does not include \"http\"".into());
@@ -319,7 +321,10 @@ output_bytes = 1024
     #[test]
     fn rejects_hosts_without_http_capability() {
         let err = parse(&GOOD.replace("\"log\", \"http\", ", "\"log\", ")).unwrap_err();
-        assert!(err.to_string().contains("does not include \"http\""), "{err}");
+        assert!(
+            err.to_string().contains("does not include \"http\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -21,6 +21,12 @@ impl OutputSize for () {
     }
 }
 
+impl OutputSize for std::time::Duration {
+    fn output_size(&self) -> usize {
+        0
+    }
+}
+
 impl OutputSize for String {
     fn output_size(&self) -> usize {
         self.len()
@@ -63,7 +69,14 @@ impl<T: OutputSize, E: OutputSize> OutputSize for Result<T, E> {
 macro_rules! fixed {
     ($($t:ty),*) => { $(impl OutputSize for $t { fn output_size(&self) -> usize { RECORD } })* };
 }
-fixed!(wit::Timestamp, wit::Direction, wit::InteractionKind, wit::SenderRole, wit::Assurance, wit::DeliveryState);
+fixed!(
+    wit::Timestamp,
+    wit::Direction,
+    wit::InteractionKind,
+    wit::SenderRole,
+    wit::Assurance,
+    wit::DeliveryState
+);
 
 macro_rules! fields {
     ($t:ty => $($f:ident),*) => {
@@ -178,7 +191,8 @@ mod tests {
         assert!(part.output_size() >= 1000);
         let v: Vec<u8> = vec![0; 5000];
         assert!(v.output_size() >= 5000);
-        let r: Result<Vec<wit::Normalized>, wit::PluginError> = Err(wit::PluginError::Permanent("abc".into()));
+        let r: Result<Vec<wit::Normalized>, wit::PluginError> =
+            Err(wit::PluginError::Permanent("abc".into()));
         assert!(r.output_size() >= 3);
     }
 }

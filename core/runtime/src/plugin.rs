@@ -14,8 +14,8 @@ use wasmtime::{Store, UpdateDeadline};
 use crate::bindings::{backoffice_export, channel_export, plugin_export, wit};
 use crate::cache::CompileOutcome;
 use crate::contract::{
-    Activity, Background, DeliveryOutcome, InboundEvent, Normalized, OutboundMessage,
-    PluginInfo, Ticket, TransportRequest, TransportResponse,
+    Activity, Background, DeliveryOutcome, InboundEvent, Normalized, OutboundMessage, PluginInfo,
+    Ticket, TransportRequest, TransportResponse,
 };
 use crate::conversions;
 use crate::engine::SiltaEngine;
@@ -51,9 +51,9 @@ impl std::fmt::Debug for Plugin {
 }
 
 /// One call's store and instance.
-struct Call {
-    store: Store<PluginState>,
-    instance: Instance,
+pub(crate) struct Call {
+    pub(crate) store: Store<PluginState>,
+    pub(crate) instance: Instance,
     started: Instant,
 }
 
@@ -106,7 +106,11 @@ impl Plugin {
             return false;
         }
         for (_, value) in request.headers.iter_mut() {
-            if let Some(filled) = self.shared.placeholders.fill(value.as_bytes(), &self.shared.policy) {
+            if let Some(filled) = self
+                .shared
+                .placeholders
+                .fill(value.as_bytes(), &self.shared.policy)
+            {
                 *value = String::from_utf8_lossy(&filled).into_owned();
             }
         }
@@ -127,7 +131,10 @@ impl Plugin {
             .await?;
         let items = self.plugin_result(out)?;
         conversions::normalized_from_wit(items, event, &self.manifest, &self.normalize_options)
-            .map_err(|source| Error::InvalidOutput { plugin: self.id().clone(), source })
+            .map_err(|source| Error::InvalidOutput {
+                plugin: self.id().clone(),
+                source,
+            })
     }
 
     /// Render an outbound message into a transport request (world `channel`).
@@ -140,7 +147,9 @@ impl Plugin {
                 guest.call_render(&mut call.store, &wit_message).await
             })
             .await?;
-        Ok(conversions::transport_request_from_wit(self.plugin_result(out)?))
+        Ok(conversions::transport_request_from_wit(
+            self.plugin_result(out)?,
+        ))
     }
 
     /// Map a transport response to a delivery outcome (world `channel`).
@@ -155,16 +164,23 @@ impl Plugin {
         let out = self
             .run(async |call: &mut Call| {
                 let guest = indices.load(&mut call.store, &call.instance)?;
-                guest.call_interpret_response(&mut call.store, &req, &resp).await
+                guest
+                    .call_interpret_response(&mut call.store, &req, &resp)
+                    .await
             })
             .await?;
-        Ok(conversions::delivery_outcome_from_wit(self.plugin_result(out)?))
+        Ok(conversions::delivery_outcome_from_wit(
+            self.plugin_result(out)?,
+        ))
     }
 
     /// Look up a party's background by its identities (world `backoffice`).
     pub async fn lookup(&self, identities: &[Identity]) -> Result<Option<Background>> {
         let indices = self.backoffice()?;
-        let ids: Vec<wit::Identity> = identities.iter().map(conversions::identity_to_wit).collect();
+        let ids: Vec<wit::Identity> = identities
+            .iter()
+            .map(conversions::identity_to_wit)
+            .collect();
         let out = self
             .run(async |call: &mut Call| {
                 let guest = indices.load(&mut call.store, &call.instance)?;
@@ -175,7 +191,10 @@ impl Plugin {
             None => Ok(None),
             Some(bg) => conversions::background_from_wit(bg, &self.normalize_options)
                 .map(Some)
-                .map_err(|source| Error::InvalidOutput { plugin: self.id().clone(), source }),
+                .map_err(|source| Error::InvalidOutput {
+                    plugin: self.id().clone(),
+                    source,
+                }),
         }
     }
 
@@ -189,7 +208,9 @@ impl Plugin {
                 guest.call_record_activity(&mut call.store, &a).await
             })
             .await?;
-        Ok(conversions::backoffice_link_from_wit(self.plugin_result(out)?))
+        Ok(conversions::backoffice_link_from_wit(
+            self.plugin_result(out)?,
+        ))
     }
 
     /// Create or update a ticket (world `backoffice`).
@@ -202,7 +223,9 @@ impl Plugin {
                 guest.call_upsert_ticket(&mut call.store, &t).await
             })
             .await?;
-        Ok(conversions::backoffice_link_from_wit(self.plugin_result(out)?))
+        Ok(conversions::backoffice_link_from_wit(
+            self.plugin_result(out)?,
+        ))
     }
 
     /// Ask the plugin to describe itself.
@@ -223,20 +246,41 @@ impl Plugin {
         self.run(async |_call: &mut Call| Ok(())).await
     }
 
+    /// For benchmarks: instantiate once, call `describe` `n` times on that
+    /// instance, and return how long the calls took (instantiation
+    /// excluded). Measures the cost of crossing into wasm and back.
+    #[doc(hidden)]
+    pub async fn time_describe_calls(&self, n: u64) -> Result<Duration> {
+        let indices = &self.plugin_indices;
+        self.run(async |call: &mut Call| {
+            let guest = indices.load(&mut call.store, &call.instance)?;
+            let started = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(guest.call_describe(&mut call.store).await?);
+            }
+            Ok(started.elapsed())
+        })
+        .await
+    }
+
     // === machinery ===
 
     fn channel(&self) -> Result<&channel_export::GuestIndices> {
-        self.channel_indices.as_ref().ok_or(Error::WorldNotImplemented {
-            plugin: self.id().clone(),
-            world: World::Channel.as_str(),
-        })
+        self.channel_indices
+            .as_ref()
+            .ok_or(Error::WorldNotImplemented {
+                plugin: self.id().clone(),
+                world: World::Channel.as_str(),
+            })
     }
 
     fn backoffice(&self) -> Result<&backoffice_export::GuestIndices> {
-        self.backoffice_indices.as_ref().ok_or(Error::WorldNotImplemented {
-            plugin: self.id().clone(),
-            world: World::Backoffice.as_str(),
-        })
+        self.backoffice_indices
+            .as_ref()
+            .ok_or(Error::WorldNotImplemented {
+                plugin: self.id().clone(),
+                world: World::Backoffice.as_str(),
+            })
     }
 
     fn plugin_result<T>(&self, out: std::result::Result<T, wit::PluginError>) -> Result<T> {
@@ -254,7 +298,10 @@ impl Plugin {
             if Instant::now() >= deadline {
                 Err(wasmtime::Error::new(DeadlineHit))
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                // tokio's own yield lets the scheduler poll its I/O and
+                // timer drivers before resuming us, so other tasks (and
+                // timeouts) make progress even on a single-threaded runtime.
+                Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
             }
         });
         store
@@ -262,22 +309,26 @@ impl Plugin {
 
     /// Run `f` against a fresh instance under the plugin's deadline, memory
     /// cap and output cap, and turn every way it can fail into a typed error.
-    async fn run<R: OutputSize>(&self, f: impl AsyncFnOnce(&mut Call) -> wasmtime::Result<R>) -> Result<R> {
+    pub(crate) async fn run<R: OutputSize>(
+        &self,
+        f: impl AsyncFnOnce(&mut Call) -> wasmtime::Result<R>,
+    ) -> Result<R> {
         let limits = self.limits();
         let started = Instant::now();
         let deadline = started + limits.deadline();
         let mut store = self.new_store(deadline);
-        let instantiated = tokio::time::timeout_at(
-            deadline.into(),
-            self.pre.instantiate_async(&mut store),
-        )
-        .await;
+        let instantiated =
+            tokio::time::timeout_at(deadline.into(), self.pre.instantiate_async(&mut store)).await;
         let instance = match instantiated {
             Err(_) => return Err(self.deadline_error(limits.deadline())),
             Ok(Err(e)) => return Err(self.classify(e, &store, limits)),
             Ok(Ok(instance)) => instance,
         };
-        let mut call = Call { store, instance, started };
+        let mut call = Call {
+            store,
+            instance,
+            started,
+        };
         let outcome = tokio::time::timeout_at(deadline.into(), f(&mut call)).await;
         let value = match outcome {
             Err(_) => return Err(self.deadline_error(limits.deadline())),

@@ -33,6 +33,8 @@ pub struct RuntimeOptions {
     pub kv_quota: KvQuota,
     /// How plugin output is normalized (default phone region).
     pub normalize: NormalizeOptions,
+    /// Who sends plugins' outbound HTTP; `None` sends it for real.
+    pub http_transport: Option<Arc<dyn crate::capabilities::transport::HttpTransport>>,
 }
 
 impl Default for RuntimeOptions {
@@ -43,6 +45,7 @@ impl Default for RuntimeOptions {
             kv: Arc::new(MemoryKvStore::default()),
             kv_quota: KvQuota::default(),
             normalize: NormalizeOptions::default(),
+            http_transport: None,
         }
     }
 }
@@ -62,7 +65,11 @@ pub struct PluginSource {
 
 impl PluginSource {
     /// Read `NAME.wasm` and the manifest beside it (`NAME.toml`).
-    pub fn from_files(wasm_path: &Path, manifest_path: &Path, grant: Option<Grant>) -> Result<Self> {
+    pub fn from_files(
+        wasm_path: &Path,
+        manifest_path: &Path,
+        grant: Option<Grant>,
+    ) -> Result<Self> {
         let wasm = std::fs::read(wasm_path).map_err(|source| Error::Io {
             path: wasm_path.to_path_buf(),
             source,
@@ -91,7 +98,11 @@ impl Runtime {
     pub fn new(options: RuntimeOptions) -> Result<Self> {
         let engine = SiltaEngine::new(&options.engine)?;
         let linker = build_linker(&engine)?;
-        let cache = options.cache_dir.as_ref().map(CodeCache::open).transpose()?;
+        let cache = options
+            .cache_dir
+            .as_ref()
+            .map(CodeCache::open)
+            .transpose()?;
         Ok(Self {
             engine,
             linker,
@@ -120,7 +131,8 @@ impl Runtime {
         let wasm = source.wasm;
         let compiled = tokio::task::spawn_blocking(move || match &cache {
             Some(cache) => cache.get_or_compile(&engine, &wasm),
-            None => wasmtime::component::Component::new(&engine, &wasm).map(|c| (c, CompileOutcome::Compiled)),
+            None => wasmtime::component::Component::new(&engine, &wasm)
+                .map(|c| (c, CompileOutcome::Compiled)),
         })
         .await
         .map_err(|e| Error::Compile {
@@ -142,7 +154,11 @@ impl Runtime {
                     "the manifest names world `{}` but the component does not export `{}` (it exports: {})",
                     world.as_str(),
                     world.export_name(),
-                    if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+                    if exports.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        exports.join(", ")
+                    }
                 )));
             }
         }
@@ -158,7 +174,10 @@ impl Runtime {
             None
         };
         let backoffice_indices = if manifest.worlds.contains(&World::Backoffice) {
-            Some(backoffice_export::GuestIndices::new(&pre).map_err(|e| contract(format!("{e:#}")))?)
+            Some(
+                backoffice_export::GuestIndices::new(&pre)
+                    .map_err(|e| contract(format!("{e:#}")))?,
+            )
         } else {
             None
         };
@@ -170,6 +189,7 @@ impl Runtime {
             kv_quota: self.options.kv_quota,
             placeholders: Placeholders::new(),
             egress: EgressCounters::default(),
+            transport: self.options.http_transport.clone(),
         });
         let mut plugin = Plugin {
             shared,
@@ -180,12 +200,14 @@ impl Runtime {
             backoffice_indices,
             info: crate::contract::PluginInfo::default(),
             compile,
-            normalize_options: self.options.normalize.clone(),
+            normalize_options: self.options.normalize,
             manifest,
         };
         plugin.info = plugin.describe().await?;
         plugin.check_typed_exports().await?;
-        if plugin.info.id != plugin.manifest.id.as_str() || plugin.info.version != plugin.manifest.version {
+        if plugin.info.id != plugin.manifest.id.as_str()
+            || plugin.info.version != plugin.manifest.version
+        {
             return Err(contract(format!(
                 "describe() says {} {} but the manifest says {} {}",
                 plugin.info.id, plugin.info.version, plugin.manifest.id, plugin.manifest.version
@@ -208,23 +230,24 @@ impl Plugin {
     /// Instantiate once and type-check every export the manifest promises
     /// (the export names were checked before; this checks signatures).
     async fn check_typed_exports(&self) -> Result<()> {
-        let mut store = wasmtime::Store::new(self.engine.engine(), PluginState::new(self.shared.clone()));
-        store.set_epoch_deadline(u64::MAX / 2);
-        let instance = self.pre.instantiate_async(&mut store).await.map_err(|e| Error::Contract {
-            plugin: self.id().clone(),
-            reason: format!("does not instantiate: {e:#}"),
-        })?;
-        let typed = |world: &str, e: wasmtime::Error| Error::Contract {
-            plugin: self.id().clone(),
-            reason: format!("its `{world}` exports do not match silta:connector@0.1.0: {e:#}"),
-        };
-        if let Some(ix) = &self.channel_indices {
-            ix.load(&mut store, &instance).map_err(|e| typed("channel", e))?;
-        }
-        if let Some(ix) = &self.backoffice_indices {
-            ix.load(&mut store, &instance).map_err(|e| typed("backoffice", e))?;
-        }
-        Ok(())
+        let channel = self.channel_indices.clone();
+        let backoffice = self.backoffice_indices.clone();
+        self.run(async |call| {
+            if let Some(ix) = &channel {
+                ix.load(&mut call.store, &call.instance)
+                    .map_err(|e| e.context("its `channel-api` exports do not match silta:connector@0.1.0"))?;
+            }
+            if let Some(ix) = &backoffice {
+                ix.load(&mut call.store, &call.instance)
+                    .map_err(|e| e.context("its `backoffice-api` exports do not match silta:connector@0.1.0"))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| match e {
+            Error::Trapped { plugin, message } => Error::Contract { plugin, reason: message },
+            other => other,
+        })
     }
 }
 
@@ -235,6 +258,7 @@ fn build_linker(engine: &SiltaEngine) -> Result<Linker<PluginState>> {
     // instantiate; the context grants no files, environment or sockets.
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(fail)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(fail)?;
-    bindings::Host_::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s).map_err(fail)?;
+    bindings::Host_::add_to_linker::<PluginState, HasSelf<PluginState>>(&mut linker, |s| s)
+        .map_err(fail)?;
     Ok(linker)
 }

@@ -25,6 +25,7 @@ pub struct PluginShared {
     pub(crate) kv_quota: KvQuota,
     pub(crate) placeholders: Placeholders,
     pub(crate) egress: EgressCounters,
+    pub(crate) transport: Option<Arc<dyn crate::capabilities::transport::HttpTransport>>,
 }
 
 /// The data of one store: one call's worth of plugin state.

@@ -20,7 +20,9 @@ use silta_test_harness::manifest::{ManifestBuilder, manifest};
 /// compiled once.
 fn cache_dir() -> PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path().to_path_buf()
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
+        .to_path_buf()
 }
 
 fn runtime() -> Runtime {
@@ -35,7 +37,12 @@ async fn load(rt: &Runtime, guest: Guest, m: ManifestBuilder, grant: Option<Gran
     try_load(rt, guest, m, grant).await.expect("plugin loads")
 }
 
-async fn try_load(rt: &Runtime, guest: Guest, m: ManifestBuilder, grant: Option<Grant>) -> silta_runtime::Result<Arc<Plugin>> {
+async fn try_load(
+    rt: &Runtime,
+    guest: Guest,
+    m: ManifestBuilder,
+    grant: Option<Grant>,
+) -> silta_runtime::Result<Arc<Plugin>> {
     let manifest = m.build();
     let grant = grant.unwrap_or_else(|| Grant::all_requested(&manifest));
     rt.load(PluginSource {
@@ -85,12 +92,20 @@ fn texts(out: &[Normalized]) -> Vec<String> {
 }
 
 async fn echo(rt: &Runtime) -> Arc<Plugin> {
-    load(rt, Guest::Echo, manifest(Guest::Echo).capabilities(&["log", "kv", "config"]), None).await
+    load(
+        rt,
+        Guest::Echo,
+        manifest(Guest::Echo).capabilities(&["log", "kv", "config"]),
+        None,
+    )
+    .await
 }
 
 async fn echo_works(plugin: &Plugin) {
     let out = plugin
-        .normalize(&event(r#"{"action":"echo","from":" Aino@Example.FI ","text":"hei","id":"m1"}"#))
+        .normalize(&event(
+            r#"{"action":"echo","from":" Aino@Example.FI ","text":"hei","id":"m1"}"#,
+        ))
         .await
         .expect("echo works");
     assert_eq!(first_text(&out), "hei");
@@ -104,11 +119,19 @@ async fn echo_normalizes_into_the_contact_format() {
     let plugin = echo(&rt).await;
     assert_eq!(plugin.info().id, "echo");
     let out = plugin
-        .normalize(&event(r#"{"action":"echo","from":" Aino.Virtanen@Example.FI ","text":"Hei!","id":"m-1"}"#))
+        .normalize(&event(
+            r#"{"action":"echo","from":" Aino.Virtanen@Example.FI ","text":"Hei!","id":"m-1"}"#,
+        ))
         .await
         .expect("normalize");
-    let Some(Normalized::Interaction(n)) = out.first() else { panic!("{out:?}") };
-    assert_eq!(n.sender.value(), "Aino.Virtanen@example.fi", "email normalized at construction");
+    let Some(Normalized::Interaction(n)) = out.first() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        n.sender.value(),
+        "Aino.Virtanen@example.fi",
+        "email normalized at construction"
+    );
     assert_eq!(n.interaction.idempotency_key.provider_message_id(), "m-1");
     assert_eq!(n.interaction.idempotency_key.channel_account(), account());
     assert_eq!(n.interaction.idempotency_key.provider(), "echo");
@@ -120,20 +143,29 @@ async fn plugin_errors_are_values_not_traps() {
     let rt = runtime();
     let plugin = echo(&rt).await;
     match plugin.normalize(&event(r#"{"action":"bad"}"#)).await {
-        Err(Error::Plugin { plugin, error: PluginError::BadInput(msg) }) => {
+        Err(Error::Plugin {
+            plugin,
+            error: PluginError::BadInput(msg),
+        }) => {
             assert_eq!(plugin.as_str(), "echo");
             assert!(msg.contains("text"), "{msg}");
         }
         other => panic!("expected bad input, got {other:?}"),
     }
     match plugin.normalize(&event(r#"{"action":"retry"}"#)).await {
-        Err(Error::Plugin { error: PluginError::Retryable { retry_after, .. }, .. }) => {
+        Err(Error::Plugin {
+            error: PluginError::Retryable { retry_after, .. },
+            ..
+        }) => {
             assert_eq!(retry_after, Some(Duration::from_millis(1500)));
         }
         other => panic!("expected retryable, got {other:?}"),
     }
     match plugin.normalize(&event("not json")).await {
-        Err(Error::Plugin { error: PluginError::BadInput(_), .. }) => {}
+        Err(Error::Plugin {
+            error: PluginError::BadInput(_),
+            ..
+        }) => {}
         other => panic!("expected bad input, got {other:?}"),
     }
 }
@@ -142,7 +174,12 @@ async fn plugin_errors_are_values_not_traps() {
 async fn invalid_plugin_output_is_rejected_naming_the_field() {
     let rt = runtime();
     let plugin = echo(&rt).await;
-    match plugin.normalize(&event(r#"{"action":"echo","from":"not-an-email","text":"x","id":"m"}"#)).await {
+    match plugin
+        .normalize(&event(
+            r#"{"action":"echo","from":"not-an-email","text":"x","id":"m"}"#,
+        ))
+        .await
+    {
         Err(Error::InvalidOutput { plugin, source }) => {
             assert_eq!(plugin.as_str(), "echo");
             assert!(source.to_string().contains("sender"), "{source}");
@@ -156,13 +193,24 @@ async fn kv_config_and_log_capabilities() {
     let rt = runtime();
     let manifest = manifest(Guest::Echo).capabilities(&["log", "kv", "config"]);
     let mut grant = Grant::all_requested(&manifest.build());
-    grant.config.insert("endpoint".into(), "https://example.test/in".into());
+    grant
+        .config
+        .insert("endpoint".into(), "https://example.test/in".into());
     let plugin = load(&rt, Guest::Echo, manifest, Some(grant)).await;
-    let out = plugin.normalize(&event(r#"{"action":"kv","key":"cursor","value":"42"}"#)).await.expect("kv");
+    let out = plugin
+        .normalize(&event(r#"{"action":"kv","key":"cursor","value":"42"}"#))
+        .await
+        .expect("kv");
     assert_eq!(first_text(&out), "42");
-    let out = plugin.normalize(&event(r#"{"action":"config","key":"endpoint"}"#)).await.expect("config");
+    let out = plugin
+        .normalize(&event(r#"{"action":"config","key":"endpoint"}"#))
+        .await
+        .expect("config");
     assert_eq!(first_text(&out), "https://example.test/in");
-    let out = plugin.normalize(&event(r#"{"action":"log","message":"hello from wasm"}"#)).await.expect("log");
+    let out = plugin
+        .normalize(&event(r#"{"action":"log","message":"hello from wasm"}"#))
+        .await
+        .expect("log");
     assert_eq!(first_text(&out), "logged");
 }
 
@@ -175,11 +223,20 @@ async fn capabilities_not_granted_are_denied() {
     grant.capabilities.remove(&Capability::Config);
     grant.config.insert("endpoint".into(), "secret-ish".into());
     let plugin = load(&rt, Guest::Echo, manifest, Some(grant)).await;
-    match plugin.normalize(&event(r#"{"action":"kv","key":"k","value":"v"}"#)).await {
-        Err(Error::Plugin { error: PluginError::Permanent(msg), .. }) => assert!(msg.contains("Denied"), "{msg}"),
+    match plugin
+        .normalize(&event(r#"{"action":"kv","key":"k","value":"v"}"#))
+        .await
+    {
+        Err(Error::Plugin {
+            error: PluginError::Permanent(msg),
+            ..
+        }) => assert!(msg.contains("Denied"), "{msg}"),
         other => panic!("expected kv denied, got {other:?}"),
     }
-    let out = plugin.normalize(&event(r#"{"action":"config","key":"endpoint"}"#)).await.expect("config");
+    let out = plugin
+        .normalize(&event(r#"{"action":"config","key":"endpoint"}"#))
+        .await
+        .expect("config");
     assert_eq!(first_text(&out), "<none>");
 }
 
@@ -188,25 +245,37 @@ async fn secrets_sign_and_fill_headers_but_never_leak() {
     let server = LoopbackServer::start().await.expect("server");
     let rt = runtime();
     let origin = server.base_url();
-    let manifest = manifest(Guest::Echo).allowed_hosts(&[&origin]).secrets(&["token"]);
+    let manifest = manifest(Guest::Echo)
+        .allowed_hosts(&[&origin])
+        .secrets(&["token"]);
     let mut grant = Grant::all_requested(&manifest.build());
-    grant.secrets.insert("token".into(), SecretValue::new(*b"s3cr3t"));
+    grant
+        .secrets
+        .insert("token".into(), SecretValue::new(*b"s3cr3t"));
     let plugin = load(&rt, Guest::Echo, manifest, Some(grant)).await;
 
     let out = plugin
-        .normalize(&event(r#"{"action":"sign","secret":"token","data":"what do ya want for nothing?"}"#))
+        .normalize(&event(
+            r#"{"action":"sign","secret":"token","data":"what do ya want for nothing?"}"#,
+        ))
         .await
         .expect("sign");
     let parts = texts(&out);
     // HMAC-SHA256("s3cr3t", data), computed by the host.
     assert_eq!(parts[0].len(), 64);
     assert_eq!(parts[1], "verified=true");
-    assert!(!parts[2].contains("s3cr3t"), "the placeholder must not contain the secret");
+    assert!(
+        !parts[2].contains("s3cr3t"),
+        "the placeholder must not contain the secret"
+    );
 
     let body = format!(r#"{{"action":"http","url":"{origin}/echo-auth","header_secret":"token"}}"#);
     let out = plugin.normalize(&event(body)).await.expect("http");
     assert_eq!(first_text(&out), "status=200 body=Bearer s3cr3t");
-    assert_eq!(server.seen()[0].authorization.as_deref(), Some("Bearer s3cr3t"));
+    assert_eq!(
+        server.seen()[0].authorization.as_deref(),
+        Some("Bearer s3cr3t")
+    );
 }
 
 #[tokio::test]
@@ -214,8 +283,19 @@ async fn unknown_secrets_are_refused() {
     let rt = runtime();
     let manifest = manifest(Guest::Echo).secrets(&["token"]);
     let plugin = load(&rt, Guest::Echo, manifest, None).await;
-    let result = plugin.normalize(&event(r#"{"action":"sign","secret":"other","data":"x"}"#)).await;
-    assert!(matches!(result, Err(Error::Plugin { error: PluginError::Permanent(_), .. })), "{result:?}");
+    let result = plugin
+        .normalize(&event(r#"{"action":"sign","secret":"other","data":"x"}"#))
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Plugin {
+                error: PluginError::Permanent(_),
+                ..
+            })
+        ),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]
@@ -230,18 +310,30 @@ async fn backoffice_world_calls() {
         &Default::default(),
     )
     .expect("identity");
-    let bg = plugin.lookup(std::slice::from_ref(&known)).await.expect("lookup").expect("known");
+    let bg = plugin
+        .lookup(std::slice::from_ref(&known))
+        .await
+        .expect("lookup")
+        .expect("known");
     assert_eq!(bg.display_name.as_deref(), Some("Known Customer"));
     assert_eq!(bg.links[0].remote_id, "42");
 }
 
 // === misbehaving plugins ===
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// On a single-threaded runtime: the healthy plugin is served only if the
+/// spinning one yields to tokio at every epoch tick.
+#[tokio::test(flavor = "current_thread")]
 async fn a_spinning_plugin_is_stopped_at_its_deadline_while_others_serve() {
     let rt = runtime();
     let deadline = Duration::from_millis(500);
-    let spin = load(&rt, Guest::Spin, manifest(Guest::Spin).deadline_ms(500), None).await;
+    let spin = load(
+        &rt,
+        Guest::Spin,
+        manifest(Guest::Spin).deadline_ms(500),
+        None,
+    )
+    .await;
     let healthy = echo(&rt).await;
     let started = Instant::now();
     let spinning = tokio::spawn({
@@ -266,8 +358,14 @@ async fn a_spinning_plugin_is_stopped_at_its_deadline_while_others_serve() {
         other => panic!("expected deadline exceeded, got {other:?}"),
     }
     let overshoot = stopped.duration_since(started).saturating_sub(deadline);
-    assert!(overshoot < Duration::from_millis(100), "stopped {overshoot:?} after its deadline");
-    assert!(served >= 5, "the healthy plugin served only {served} calls meanwhile");
+    assert!(
+        overshoot < Duration::from_millis(100),
+        "stopped {overshoot:?} after its deadline"
+    );
+    assert!(
+        served >= 5,
+        "the healthy plugin served only {served} calls meanwhile"
+    );
     echo_works(&healthy).await;
 }
 
@@ -275,9 +373,19 @@ async fn a_spinning_plugin_is_stopped_at_its_deadline_while_others_serve() {
 async fn an_allocating_plugin_is_stopped_at_its_memory_cap() {
     let rt = runtime();
     let cap = 16 << 20;
-    let alloc = load(&rt, Guest::Alloc, manifest(Guest::Alloc).memory_bytes(cap), None).await;
+    let alloc = load(
+        &rt,
+        Guest::Alloc,
+        manifest(Guest::Alloc).memory_bytes(cap),
+        None,
+    )
+    .await;
     match alloc.normalize(&event("{}")).await {
-        Err(Error::MemoryCapExceeded { plugin, limit_bytes, requested_bytes }) => {
+        Err(Error::MemoryCapExceeded {
+            plugin,
+            limit_bytes,
+            requested_bytes,
+        }) => {
             assert_eq!(plugin.as_str(), "alloc");
             assert_eq!(limit_bytes, cap);
             assert!(requested_bytes > cap);
@@ -299,7 +407,10 @@ async fn a_panicking_plugin_traps_with_its_message() {
         other => panic!("expected a trap, got {other:?}"),
     }
     // The same plugin still serves the next call (fresh instance per call).
-    assert!(matches!(panic.normalize(&event("{}")).await, Err(Error::Trapped { .. })));
+    assert!(matches!(
+        panic.normalize(&event("{}")).await,
+        Err(Error::Trapped { .. })
+    ));
     echo_works(&*echo(&rt).await).await;
 }
 
@@ -311,25 +422,47 @@ async fn http_only_to_allowed_hosts_and_every_redirect_is_checked() {
     let m = manifest(Guest::ForbiddenHttp).allowed_hosts(&[&allowed.base_url()]);
     let plugin = load(&rt, Guest::ForbiddenHttp, m, None).await;
 
-    let out = plugin.normalize(&event(format!("{}/ok", allowed.base_url()))).await.expect("allowed");
+    let out = plugin
+        .normalize(&event(format!("{}/ok", allowed.base_url())))
+        .await
+        .expect("allowed");
     assert_eq!(first_text(&out), "status=200 body=hello");
 
-    match plugin.normalize(&event(format!("{}/ok", forbidden.base_url()))).await {
-        Err(Error::Plugin { plugin, error: PluginError::Permanent(msg) }) => {
+    match plugin
+        .normalize(&event(format!("{}/ok", forbidden.base_url())))
+        .await
+    {
+        Err(Error::Plugin {
+            plugin,
+            error: PluginError::Permanent(msg),
+        }) => {
             assert_eq!(plugin.as_str(), "forbidden-http");
             assert!(msg.contains("HttpRequestDenied"), "{msg}");
         }
         other => panic!("expected a denial, got {other:?}"),
     }
-    assert!(forbidden.seen().is_empty(), "the forbidden host must see no request");
+    assert!(
+        forbidden.seen().is_empty(),
+        "the forbidden host must see no request"
+    );
 
     // A redirect from an allowed host to a forbidden one is refused at the hop.
-    let hop = format!("{}/redirect?to={}/ok", allowed.base_url(), forbidden.base_url());
+    let hop = format!(
+        "{}/redirect?to={}/ok",
+        allowed.base_url(),
+        forbidden.base_url()
+    );
     match plugin.normalize(&event(hop)).await {
-        Err(Error::Plugin { error: PluginError::Permanent(msg), .. }) => assert!(msg.contains("HttpRequestDenied"), "{msg}"),
+        Err(Error::Plugin {
+            error: PluginError::Permanent(msg),
+            ..
+        }) => assert!(msg.contains("HttpRequestDenied"), "{msg}"),
         other => panic!("expected the redirect hop to be denied, got {other:?}"),
     }
-    assert!(forbidden.seen().is_empty(), "the redirect target must see no request");
+    assert!(
+        forbidden.seen().is_empty(),
+        "the redirect target must see no request"
+    );
     assert_eq!(plugin.egress_counts(), (2, 2));
 }
 
@@ -341,8 +474,19 @@ async fn http_needs_the_operator_grant_too() {
     let mut grant = Grant::all_requested(&m.build());
     grant.allowed_hosts.clear();
     let plugin = load(&rt, Guest::ForbiddenHttp, m, Some(grant)).await;
-    let result = plugin.normalize(&event(format!("{}/ok", server.base_url()))).await;
-    assert!(matches!(result, Err(Error::Plugin { error: PluginError::Permanent(_), .. })), "{result:?}");
+    let result = plugin
+        .normalize(&event(format!("{}/ok", server.base_url())))
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Plugin {
+                error: PluginError::Permanent(_),
+                ..
+            })
+        ),
+        "{result:?}"
+    );
     assert!(server.seen().is_empty());
 }
 
@@ -350,17 +494,26 @@ async fn http_needs_the_operator_grant_too() {
 async fn no_files_and_no_environment() {
     let rt = runtime();
     let plugin = load(&rt, Guest::FsEnv, manifest(Guest::FsEnv), None).await;
-    let out = plugin.normalize(&event("{}")).await.expect("fs-env reports");
+    let out = plugin
+        .normalize(&event("{}"))
+        .await
+        .expect("fs-env reports");
     assert_eq!(first_text(&out), "fs=denied dir=denied env=denied vars=0");
 }
 
 #[tokio::test]
 async fn huge_output_is_refused_at_the_output_cap() {
     let rt = runtime();
-    let m = manifest(Guest::BigOutput).memory_bytes(512 << 20).output_bytes(4 << 20);
+    let m = manifest(Guest::BigOutput)
+        .memory_bytes(512 << 20)
+        .output_bytes(4 << 20);
     let plugin = load(&rt, Guest::BigOutput, m, None).await;
     match plugin.normalize(&event("{}")).await {
-        Err(Error::OutputTooLarge { plugin, limit_bytes, actual_bytes }) => {
+        Err(Error::OutputTooLarge {
+            plugin,
+            limit_bytes,
+            actual_bytes,
+        }) => {
             assert_eq!(plugin.as_str(), "big-output");
             assert_eq!(limit_bytes, 4 << 20);
             assert!(actual_bytes >= 100 << 20, "{actual_bytes}");
@@ -374,7 +527,13 @@ async fn huge_output_is_refused_at_the_output_cap() {
 async fn a_host_call_past_the_deadline_is_cut_off() {
     let rt = runtime();
     let deadline = Duration::from_millis(300);
-    let plugin = load(&rt, Guest::SlowHost, manifest(Guest::SlowHost).deadline_ms(300), None).await;
+    let plugin = load(
+        &rt,
+        Guest::SlowHost,
+        manifest(Guest::SlowHost).deadline_ms(300),
+        None,
+    )
+    .await;
     let started = Instant::now();
     match plugin.normalize(&event("10000")).await {
         Err(Error::DeadlineExceeded { plugin, limit }) => {
@@ -384,7 +543,10 @@ async fn a_host_call_past_the_deadline_is_cut_off() {
         other => panic!("expected deadline exceeded, got {other:?}"),
     }
     let overshoot = started.elapsed().saturating_sub(deadline);
-    assert!(overshoot < Duration::from_millis(100), "cut off {overshoot:?} late");
+    assert!(
+        overshoot < Duration::from_millis(100),
+        "cut off {overshoot:?} late"
+    );
     // A short sleep within the deadline is fine.
     let out = plugin.normalize(&event("10")).await.expect("short sleep");
     assert_eq!(first_text(&out), "woke");
@@ -394,10 +556,17 @@ async fn a_host_call_past_the_deadline_is_cut_off() {
 async fn a_slow_http_server_counts_against_the_deadline() {
     let server = LoopbackServer::start().await.expect("server");
     let rt = runtime();
-    let m = manifest(Guest::ForbiddenHttp).allowed_hosts(&[&server.base_url()]).deadline_ms(300);
+    let m = manifest(Guest::ForbiddenHttp)
+        .allowed_hosts(&[&server.base_url()])
+        .deadline_ms(300);
     let plugin = load(&rt, Guest::ForbiddenHttp, m, None).await;
-    let result = plugin.normalize(&event(format!("{}/slow?ms=5000", server.base_url()))).await;
-    assert!(matches!(result, Err(Error::DeadlineExceeded { .. })), "{result:?}");
+    let result = plugin
+        .normalize(&event(format!("{}/slow?ms=5000", server.base_url())))
+        .await;
+    assert!(
+        matches!(result, Err(Error::DeadlineExceeded { .. })),
+        "{result:?}"
+    );
 }
 
 // === loading ===
@@ -405,7 +574,13 @@ async fn a_slow_http_server_counts_against_the_deadline() {
 #[tokio::test]
 async fn the_manifest_must_match_the_component() {
     let rt = runtime();
-    let wrong_world = try_load(&rt, Guest::Spin, manifest(Guest::Spin).worlds(&["backoffice"]), None).await;
+    let wrong_world = try_load(
+        &rt,
+        Guest::Spin,
+        manifest(Guest::Spin).worlds(&["backoffice"]),
+        None,
+    )
+    .await;
     match wrong_world {
         Err(Error::Contract { reason, .. }) => assert!(reason.contains("backoffice"), "{reason}"),
         other => panic!("expected a contract error, got {other:?}"),
@@ -431,7 +606,9 @@ async fn foreign_files_get_a_clear_error() {
         })
         .await;
     match result {
-        Err(e @ Error::NotAComponent { .. }) => assert!(e.to_string().contains("wasm32-wasip2"), "{e}"),
+        Err(e @ Error::NotAComponent { .. }) => {
+            assert!(e.to_string().contains("wasm32-wasip2"), "{e}")
+        }
         other => panic!("expected not-a-component, got {other:?}"),
     }
 }

@@ -61,7 +61,10 @@ pub fn build_components(manifest_path: &Path, packages: &[&str]) -> PathBuf {
     }
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
-        if key.starts_with("CARGO_PROFILE_") || key.starts_with("CARGO_CFG_") || key.starts_with("CARGO_FEATURE_") {
+        if key.starts_with("CARGO_PROFILE_")
+            || key.starts_with("CARGO_CFG_")
+            || key.starts_with("CARGO_FEATURE_")
+        {
             cmd.env_remove(key);
         }
     }
@@ -81,7 +84,9 @@ pub fn build_components(manifest_path: &Path, packages: &[&str]) -> PathBuf {
 /// (except build output).
 pub fn rerun_if_tree_changed(dir: &Path) {
     println!("cargo:rerun-if-changed={}", dir.display());
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();

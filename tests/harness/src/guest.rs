@@ -49,6 +49,7 @@ impl Guest {
     /// The component bytes.
     pub fn bytes(self) -> Vec<u8> {
         let path = self.path();
-        std::fs::read(&path).unwrap_or_else(|e| panic!("guest {} not built at {}: {e}", self.id(), path.display()))
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("guest {} not built at {}: {e}", self.id(), path.display()))
     }
 }

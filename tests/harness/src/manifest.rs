@@ -19,7 +19,11 @@ pub struct ManifestBuilder {
 pub fn manifest(guest: Guest) -> ManifestBuilder {
     ManifestBuilder {
         id: guest.id().to_string(),
-        worlds: if guest == Guest::Echo { vec!["channel", "backoffice"] } else { vec!["channel"] },
+        worlds: if guest == Guest::Echo {
+            vec!["channel", "backoffice"]
+        } else {
+            vec!["channel"]
+        },
         capabilities: Vec::new(),
         allowed_hosts: Vec::new(),
         secrets: Vec::new(),
@@ -86,8 +90,18 @@ impl ManifestBuilder {
 
     /// The TOML text.
     pub fn toml(&self) -> String {
-        let list = |v: &[String]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
-        let strs = |v: &[&str]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let strs = |v: &[&str]| {
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         format!(
             "manifest_version = 1\nid = {:?}\nversion = \"0.1.0\"\nworlds = [{}]\ncapabilities = [{}]\nallowed_hosts = [{}]\nsecrets = [{}]\n\n[limits]\nmemory_bytes = {}\ndeadline_ms = {}\noutput_bytes = {}\n",
             self.id,
@@ -103,7 +117,10 @@ impl ManifestBuilder {
 
     /// Parsed.
     pub fn build(&self) -> silta_runtime::manifest::Manifest {
-        silta_runtime::manifest::Manifest::parse(&self.toml(), std::path::Path::new("test-manifest.toml"))
-            .expect("test manifest is valid")
+        silta_runtime::manifest::Manifest::parse(
+            &self.toml(),
+            std::path::Path::new("test-manifest.toml"),
+        )
+        .expect("test manifest is valid")
     }
 }

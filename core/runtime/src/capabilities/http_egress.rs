@@ -14,6 +14,7 @@ use http::HeaderValue;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::capabilities::transport::{HttpTransport, OutboundHeader, OutboundRequest, TransportError};
 use crate::state::PluginShared;
 
 /// The `wasi:http` hooks for one store.
@@ -63,8 +64,8 @@ impl WasiHttpHooks for EgressHooks {
         drop(fut);
         let shared = &self.shared;
         let uri = request.uri().clone();
-        let allowed = origin_of(&uri)
-            .is_some_and(|(s, h, p)| shared.policy.allows_origin(&s, &h, p));
+        let allowed =
+            origin_of(&uri).is_some_and(|(s, h, p)| shared.policy.allows_origin(&s, &h, p));
         if !allowed {
             shared.egress.denied.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
@@ -86,6 +87,10 @@ impl WasiHttpHooks for EgressHooks {
                 *value = v;
             }
         }
+        if let Some(transport) = shared.transport.clone() {
+            let plugin = shared.id.clone();
+            return Box::new(async move { send_via(transport, plugin, request).await });
+        }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
@@ -94,4 +99,45 @@ impl WasiHttpHooks for EgressHooks {
             ))
         })
     }
+}
+
+async fn send_via(
+    transport: Arc<dyn HttpTransport>,
+    plugin: crate::manifest::PluginId,
+    request: http::Request<WasiBody>,
+) -> SendResult {
+    let (parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes().to_vec();
+    let outbound = OutboundRequest {
+        method: parts.method.to_string(),
+        url: parts.uri.to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| OutboundHeader {
+                name: name.as_str().to_string(),
+                value: value.as_bytes().to_vec(),
+                sensitive: value.is_sensitive(),
+            })
+            .collect(),
+        body,
+    };
+    let answer = transport.send(&plugin, outbound).await.map_err(|e| {
+        tracing::warn!(plugin = %plugin, error = %e, "outbound HTTP transport failed");
+        match e {
+            TransportError::Unreachable(_) => wasmtime_wasi_http::Error::ConnectionRefused,
+            TransportError::NotRecorded { .. } => wasmtime_wasi_http::Error::InternalError(Some(e.to_string())),
+        }
+    })?;
+    let mut builder = http::Response::builder().status(answer.status);
+    for (name, value) in &answer.headers {
+        builder = builder.header(name.as_str(), value.as_slice());
+    }
+    let body = http_body_util::Full::new(bytes::Bytes::from(answer.body))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let response = builder
+        .body(body)
+        .map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))?;
+    Ok((response, Box::new(async { Ok(()) })))
 }

@@ -188,7 +188,11 @@ impl Host for PluginState {
             return Ok(Err(e));
         }
         let shared = self.shared.clone();
-        Ok(shared.kv.delete(&shared.id, &key).await.map_err(unavailable))
+        Ok(shared
+            .kv
+            .delete(&shared.id, &key)
+            .await
+            .map_err(unavailable))
     }
 
     async fn list_keys(

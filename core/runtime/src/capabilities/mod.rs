@@ -10,3 +10,4 @@ pub mod kv;
 pub mod log;
 pub mod secrets;
 pub mod stdio;
+pub mod transport;

@@ -56,10 +56,10 @@ impl Placeholders {
         let mut out = Vec::with_capacity(value.len());
         let mut rest = text;
         while let Some(start) = rest.find(PREFIX) {
-            out.extend_from_slice(rest[..start].as_bytes());
+            out.extend_from_slice(&rest.as_bytes()[..start]);
             let after = &rest[start + PREFIX.len()..];
             let Some(end) = after.find(SUFFIX) else {
-                out.extend_from_slice(rest[start..].as_bytes());
+                out.extend_from_slice(&rest.as_bytes()[start..]);
                 rest = "";
                 break;
             };
@@ -70,7 +70,9 @@ impl Placeholders {
                 .and_then(|(_, name)| policy.secret(name));
             match filled {
                 Some(secret) => out.extend_from_slice(secret.expose()),
-                None => out.extend_from_slice(rest[start..start + PREFIX.len() + end + SUFFIX.len()].as_bytes()),
+                None => out.extend_from_slice(
+                    &rest.as_bytes()[start..start + PREFIX.len() + end + SUFFIX.len()],
+                ),
             }
             rest = &after[end + SUFFIX.len()..];
         }
@@ -94,7 +96,10 @@ fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 impl Host for PluginState {
-    async fn open(&mut self, name: String) -> wasmtime::Result<Result<Resource<SecretHandle>, SecretError>> {
+    async fn open(
+        &mut self,
+        name: String,
+    ) -> wasmtime::Result<Result<Resource<SecretHandle>, SecretError>> {
         let policy = &self.shared.policy;
         if !policy.allows(Capability::Secrets) {
             tracing::warn!(plugin = %self.shared.id, secret = %name, "secret access denied: capability not granted");
@@ -115,12 +120,19 @@ impl Host for PluginState {
 }
 
 impl HostSecret for PluginState {
-    async fn header_placeholder(&mut self, secret: Resource<SecretHandle>) -> wasmtime::Result<String> {
+    async fn header_placeholder(
+        &mut self,
+        secret: Resource<SecretHandle>,
+    ) -> wasmtime::Result<String> {
         let handle = self.table.get(&secret)?;
         Ok(self.shared.placeholders.placeholder(&handle.name))
     }
 
-    async fn hmac_sha256(&mut self, secret: Resource<SecretHandle>, data: Vec<u8>) -> wasmtime::Result<Vec<u8>> {
+    async fn hmac_sha256(
+        &mut self,
+        secret: Resource<SecretHandle>,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Vec<u8>> {
         let handle = self.table.get(&secret)?;
         Ok(hmac_sha256(handle.value.expose(), &data))
     }
@@ -156,7 +168,8 @@ mod tests {
         )
         .expect("valid");
         let mut g = Grant::all_requested(&m);
-        g.secrets.insert("token".into(), SecretValue::new(*b"s3cr3t"));
+        g.secrets
+            .insert("token".into(), SecretValue::new(*b"s3cr3t"));
         Policy::new(&m, &g)
     }
 
@@ -166,11 +179,20 @@ mod tests {
         let other = Placeholders::new();
         let policy = policy();
         let value = format!("Bearer {}", p.placeholder("token"));
-        assert_eq!(p.fill(value.as_bytes(), &policy).as_deref(), Some(&b"Bearer s3cr3t"[..]));
+        assert_eq!(
+            p.fill(value.as_bytes(), &policy).as_deref(),
+            Some(&b"Bearer s3cr3t"[..])
+        );
         let foreign = format!("Bearer {}", other.placeholder("token"));
-        assert_eq!(p.fill(foreign.as_bytes(), &policy).as_deref(), Some(foreign.as_bytes()));
+        assert_eq!(
+            p.fill(foreign.as_bytes(), &policy).as_deref(),
+            Some(foreign.as_bytes())
+        );
         let unknown = p.placeholder("nope");
-        assert_eq!(p.fill(unknown.as_bytes(), &policy).as_deref(), Some(unknown.as_bytes()));
+        assert_eq!(
+            p.fill(unknown.as_bytes(), &policy).as_deref(),
+            Some(unknown.as_bytes())
+        );
         assert_eq!(p.fill(b"plain", &policy), None);
     }
 

@@ -38,7 +38,11 @@ impl StdoutStream for CapturedOutput {
 }
 
 impl AsyncWrite for CapturedOutput {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let mut buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());
         let room = CAPTURE_BYTES.saturating_sub(buf.len());
         buf.extend_from_slice(&data[..data.len().min(room)]);

@@ -1,0 +1,1 @@
+//! Plugin `webhook` (work in progress).

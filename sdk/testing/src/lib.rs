@@ -1,0 +1,35 @@
+//! Test harness for Silta plugin authors.
+//!
+//! Use it from `cargo test` in a plugin crate: it builds the crate to a
+//! `wasm32-wasip2` component (once per test run), loads it into the real
+//! Silta runtime with the real limits and the manifest's capabilities, and
+//! answers the plugin's outbound HTTP from a recordings file. A request
+//! with no recording fails the test with a message that shows the request.
+//! With `SILTA_RECORD=1` the harness sends requests to the live endpoint
+//! instead and writes the exchanges to the recordings file.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use silta_plugin_test::Harness;
+//! let plugin = Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
+//!     .secret("signing-key", "test-key")
+//!     .config("endpoint", "https://hooks.example.com/in")
+//!     .recordings("tests/fixtures/recordings.json")
+//!     .start()
+//!     .await;
+//! let out = plugin.normalize_http(b"{...}", &[("x-signature", "...")]).await;
+//! # }
+//! ```
+//!
+//! - [`Harness`]: builds and starts a [`PluginUnderTest`].
+//! - [`recording`]: the recordings file and the replaying/recording transport.
+//! - [`build`]: compiling a plugin crate to a component.
+
+pub mod build;
+mod error;
+mod harness;
+pub mod recording;
+
+pub use error::{Error, Result};
+pub use harness::{Harness, PluginUnderTest};
+pub use silta_runtime::contract;
