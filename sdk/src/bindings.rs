@@ -25,7 +25,13 @@
 //! Generated code is not ours to lint or document; the author-facing API
 //! lives in the other modules.
 
-#![allow(missing_docs, unsafe_code, clippy::all, clippy::pedantic, clippy::unwrap_used)]
+#![allow(
+    missing_docs,
+    unsafe_code,
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used
+)]
 
 /// Every import, the shared types, and the `plugin` export.
 pub mod base {

@@ -5,6 +5,14 @@
 //! world, together with the `component-type` sections that describe them
 //! (see the `bindings` module), so the component exports what the manifest's
 //! `worlds` promise and nothing else.
+//!
+//! Call exactly one of the three macros, once per component: two calls
+//! would export `describe` twice and the link fails.
+//!
+//! The glue is emitted for `wasm32` only. A native build of the plugin
+//! crate (its unit tests, or the `cdylib` cargo builds beside them) has
+//! no component to export from, and native linkers refuse the WIT export
+//! names; it still checks that the type implements the traits.
 
 /// Exports `$plugin` as a plugin of world `channel`: `describe` from
 /// [`Plugin`](crate::Plugin) and `normalize`, `render` and
@@ -22,8 +30,9 @@
 #[macro_export]
 macro_rules! export_channel {
     ($plugin:ty) => {
+        $crate::__assert_impl!($plugin: $crate::Channel);
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
-            $crate::__assert_impl!($plugin: $crate::Channel);
             type SiltaExport = $crate::__private::Export<$plugin>;
             $crate::__private::base::export_plugin_world!(
                 SiltaExport with_types_in $crate::__private::base
@@ -43,8 +52,9 @@ macro_rules! export_channel {
 #[macro_export]
 macro_rules! export_backoffice {
     ($plugin:ty) => {
+        $crate::__assert_impl!($plugin: $crate::Backoffice);
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
-            $crate::__assert_impl!($plugin: $crate::Backoffice);
             type SiltaExport = $crate::__private::Export<$plugin>;
             $crate::__private::base::export_plugin_world!(
                 SiltaExport with_types_in $crate::__private::base
@@ -65,9 +75,10 @@ macro_rules! export_backoffice {
 #[macro_export]
 macro_rules! export_channel_and_backoffice {
     ($plugin:ty) => {
+        $crate::__assert_impl!($plugin: $crate::Channel);
+        $crate::__assert_impl!($plugin: $crate::Backoffice);
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
-            $crate::__assert_impl!($plugin: $crate::Channel);
-            $crate::__assert_impl!($plugin: $crate::Backoffice);
             type SiltaExport = $crate::__private::Export<$plugin>;
             $crate::__private::base::export_plugin_world!(
                 SiltaExport with_types_in $crate::__private::base

@@ -248,7 +248,10 @@ mod tests {
         let request = Request::post("https://api.example.test/x")
             .json(&serde_json::json!({"a": 1}))
             .timeout(Duration::from_secs(2));
-        assert_eq!(request.headers, vec![("content-type".into(), "application/json".into())]);
+        assert_eq!(
+            request.headers,
+            vec![("content-type".into(), "application/json".into())]
+        );
         assert_eq!(request.body, br#"{"a":1}"#);
         let error = request.send().unwrap_err();
         assert!(matches!(error, HttpError::Denied { .. }));

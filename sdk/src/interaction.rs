@@ -132,7 +132,9 @@ impl InteractionBuilder {
 
     /// Adds a provider-specific fact worth keeping (`"telegram.chat_id"`).
     pub fn attribute(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.interaction.attributes.push((name.into(), value.into()));
+        self.interaction
+            .attributes
+            .push((name.into(), value.into()));
         self
     }
 
@@ -165,11 +167,13 @@ mod tests {
 
     #[test]
     fn builds_an_inbound_message() {
-        let sender =
-            Identity::email("aino@example.fi").with_assurance(Assurance::ChannelAsserted);
+        let sender = Identity::email("aino@example.fi").with_assurance(Assurance::ChannelAsserted);
         let interaction = InteractionBuilder::inbound_message(sender, "m-1", at())
             .text("hello")
-            .attachment(Attachment::from_url("image/png", "https://cdn.example.fi/a.png"))
+            .attachment(Attachment::from_url(
+                "image/png",
+                "https://cdn.example.fi/a.png",
+            ))
             .thread_key(ThreadKey::ProviderThread("t-1".into()))
             .attribute("k", "v")
             .build()

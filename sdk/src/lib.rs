@@ -5,7 +5,7 @@
 //! plugin author writes plain Rust: implement [`Plugin`] and [`Channel`]
 //! and/or [`Backoffice`] on a type, and export it with one macro.
 //!
-//! ```ignore
+//! ```
 //! use silta_sdk::types::*;
 //! use silta_sdk::{Channel, InteractionBuilder, Plugin};
 //!
@@ -13,21 +13,43 @@
 //!
 //! impl Plugin for Hello {
 //!     fn describe() -> PluginInfo {
-//!         PluginInfo::new("hello", env!("CARGO_PKG_VERSION"), "Hello", "Says hello.")
+//!         PluginInfo::new("hello", "0.1.0", "Hello", "Turns each request body into a message.")
+//!             .with_identity_kinds([IdentityKind::WebchatVisitor])
 //!     }
 //! }
 //!
 //! impl Channel for Hello {
 //!     fn normalize(event: InboundEvent) -> Result<Vec<Normalized>, PluginError> {
-//!         let text = String::from_utf8(event.body)
+//!         let visitor = event
+//!             .header("x-visitor-id")
+//!             .ok_or_else(|| PluginError::missing("x-visitor-id"))?;
+//!         let text = String::from_utf8(event.body.clone())
 //!             .map_err(|_| PluginError::bad_input("the body is not UTF-8"))?;
-//!         let sender = Identity::new(IdentityKind::WebchatVisitor, "visitor-1");
-//!         let interaction = InteractionBuilder::inbound_message(sender, "msg-1", event.received_at)
+//!         let sender = Identity::new(IdentityKind::WebchatVisitor, visitor);
+//!         let id = format!("{visitor}-{}", event.received_at.seconds);
+//!         let interaction = InteractionBuilder::inbound_message(sender, id, event.received_at)
 //!             .text(text)
 //!             .build()?;
 //!         Ok(vec![Normalized::Interaction(interaction)])
 //!     }
-//!     // render, interpret_response ...
+//!
+//!     fn render(message: OutboundMessage) -> Result<TransportRequest, PluginError> {
+//!         let endpoint = silta_sdk::config::require("endpoint")?;
+//!         Ok(TransportRequest::Http(
+//!             HttpRequest::post(endpoint).with_body(format!("{:?}", message.parts)),
+//!         ))
+//!     }
+//!
+//!     fn interpret_response(
+//!         _request: TransportRequest,
+//!         response: TransportResponse,
+//!     ) -> Result<DeliveryOutcome, PluginError> {
+//!         match response {
+//!             TransportResponse::Http(r) if r.is_success() => Ok(DeliveryOutcome::sent(None)),
+//!             TransportResponse::Http(r) => Ok(DeliveryOutcome::failed(r.status.to_string())),
+//!             TransportResponse::Smtp(_) => Err(PluginError::permanent("HTTP only")),
+//!         }
+//!     }
 //! }
 //!
 //! silta_sdk::export_channel!(Hello);

@@ -23,7 +23,9 @@ pub enum SecretError {
         name: String,
     },
     /// The manifest lists it but the operator configured no value.
-    #[error("secret `{name}` is not configured; set it in this plugin's `secrets` in the Silta configuration")]
+    #[error(
+        "secret `{name}` is not configured; set it in this plugin's `secrets` in the Silta configuration"
+    )]
     NotFound {
         /// The name asked for.
         name: String,

@@ -42,9 +42,7 @@ pub fn parse_rfc3339(field: &str, raw: &str) -> Result<Timestamp, PluginError> {
 /// `None` when the time is outside what the core stores (1970 to 9999).
 #[must_use]
 pub fn to_rfc3339(at: &Timestamp) -> Option<String> {
-    to_model("timestamp", at)
-        .ok()
-        .map(|at| at.to_rfc3339())
+    to_model("timestamp", at).ok().map(|at| at.to_rfc3339())
 }
 
 /// The WIT form of a `silta-model` time.
@@ -70,7 +68,13 @@ mod tests {
     fn text_round_trip() {
         let at = parse_rfc3339("t", "2026-11-23T22:54:41.5+02:00").expect("valid");
         assert_eq!(to_rfc3339(&at).as_deref(), Some("2026-11-23T20:54:41.500Z"));
-        assert_eq!(to_rfc3339(&Timestamp { seconds: u64::MAX, nanoseconds: 0 }), None);
+        assert_eq!(
+            to_rfc3339(&Timestamp {
+                seconds: u64::MAX,
+                nanoseconds: 0
+            }),
+            None
+        );
     }
 
     #[test]

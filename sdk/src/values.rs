@@ -298,12 +298,15 @@ mod tests {
     fn attachments_and_outcomes() {
         let bytes = Attachment::from_bytes("text/plain", b"hi".to_vec());
         assert_eq!(bytes.size_bytes, Some(2));
-        let by_url = Attachment::from_url("image/png", "https://x.test/a.png").with_filename("a.png");
+        let by_url =
+            Attachment::from_url("image/png", "https://x.test/a.png").with_filename("a.png");
         assert_eq!(by_url.url.as_deref(), Some("https://x.test/a.png"));
         assert!(!by_url.inline);
         assert_eq!(DeliveryOutcome::failed("404").state, DeliveryState::Failed);
         assert_eq!(
-            DeliveryOutcome::sent(Some("m1".into())).provider_message_id.as_deref(),
+            DeliveryOutcome::sent(Some("m1".into()))
+                .provider_message_id
+                .as_deref(),
             Some("m1")
         );
     }

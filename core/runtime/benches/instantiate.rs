@@ -6,7 +6,6 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,8 +101,8 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("fresh_instance_and_call");
-    g.bench_function("pooling_describe", |b| {
+    let mut g = c.benchmark_group("plugin_call");
+    g.bench_function("describe_warm", |b| {
         b.iter_custom(|iters| {
             rt.block_on(async {
                 let start = Instant::now();
@@ -117,125 +116,35 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// Criterion's mean estimate for one benchmark, in nanoseconds.
-fn mean_ns(criterion_dir: &Path, group: &str, name: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(
-        criterion_dir
-            .join(group)
-            .join(name)
-            .join("new/estimates.json"),
-    )
-    .ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
-}
-
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            // <target>/<profile>/deps/<bench binary>
-            std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
-                .unwrap_or_else(|| PathBuf::from("target"))
-        });
-    target.join("criterion")
-}
-
-fn fmt(ns: Option<f64>) -> String {
-    match ns {
-        Some(ns) if ns >= 1000.0 => format!("{:.2} µs", ns / 1000.0),
-        Some(ns) => format!("{ns:.1} ns"),
-        None => "n/a".into(),
-    }
-}
-
 fn write_results() {
-    let dir = criterion_dir();
-    let pool = mean_ns(&dir, "fresh_instance", "pooling");
-    let od = mean_ns(&dir, "fresh_instance", "on_demand");
-    let call = mean_ns(&dir, "empty_call", "wasm_describe");
-    let native = mean_ns(&dir, "empty_call", "native_describe");
-    let both = mean_ns(&dir, "fresh_instance_and_call", "pooling_describe");
+    use silta_test_harness::bench_results::{criterion_mean_ns as mean, format_ns as fmt, machine_and_date, write_section};
+    let pool = mean("fresh_instance", "pooling");
+    let od = mean("fresh_instance", "on_demand");
+    let call = mean("empty_call", "wasm_describe");
+    let native = mean("empty_call", "native_describe");
+    let api = mean("plugin_call", "describe_warm");
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.1}×", a / b),
         _ => "n/a".into(),
     };
-    let machine = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
-    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let goal = match pool {
         Some(ns) if ns < 20_000.0 => "met",
         Some(_) => "NOT met",
         None => "not measured",
     };
     let mut md = String::new();
-    let _ = writeln!(md, "# Plugin runtime benchmarks\n");
-    let _ = writeln!(
-        md,
-        "Written by `cargo bench -p silta-runtime --bench instantiate` (criterion, mean of samples).\n"
-    );
-    let _ = writeln!(md, "- Date: {date}");
-    let _ = writeln!(md, "- Machine: {machine}, {cores} cores available");
-    let _ = writeln!(
-        md,
-        "- Plugin: `tests/guests/guest-echo` (wasm32-wasip2, opt-level s), wasmtime 48, async, epoch interruption\n"
-    );
+    let _ = writeln!(md, "## Plugin runtime: instances and calls
+");
+    let _ = writeln!(md, "`cargo bench -p silta-runtime --bench instantiate` — {}.", machine_and_date());
+    let _ = writeln!(md, "Plugin: `tests/guests/guest-echo` (wasm32-wasip2), wasmtime 48, async, epoch interruption; criterion means.\n");
     let _ = writeln!(md, "| measurement | time | compared with |");
     let _ = writeln!(md, "|---|---|---|");
-    let _ = writeln!(
-        md,
-        "| fresh instance, pooling allocator | {} | on-demand: {} ({} faster) |",
-        fmt(pool),
-        fmt(od),
-        ratio(od, pool)
-    );
-    let _ = writeln!(
-        md,
-        "| fresh instance, on-demand allocation | {} | |",
-        fmt(od)
-    );
-    let _ = writeln!(
-        md,
-        "| empty call (`describe`) into a live instance | {} | native Rust: {} ({} of native) |",
-        fmt(call),
-        fmt(native),
-        ratio(call, native)
-    );
-    let _ = writeln!(
-        md,
-        "| fresh instance + `describe` + conversion, pooling | {} | |",
-        fmt(both)
-    );
-    let _ = writeln!(
-        md,
-        "\nGoal: a fresh instance under 20 µs with pooling — **{goal}**."
-    );
-    let _ = writeln!(
-        md,
-        "\nEvery plugin call uses a fresh instance (no state leaks between calls), so the fresh-instance time is a per-call cost."
-    );
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/RESULTS.md");
-    if let Some(parent) = out.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    match std::fs::write(&out, md) {
-        Ok(()) => println!("wrote {}", out.display()),
-        Err(e) => eprintln!("could not write {}: {e}", out.display()),
-    }
+    let _ = writeln!(md, "| fresh instance, pooling allocator | {} | on-demand: {} ({} faster) |", fmt(pool), fmt(od), ratio(od, pool));
+    let _ = writeln!(md, "| fresh instance, on-demand allocation | {} | |", fmt(od));
+    let _ = writeln!(md, "| empty call (`describe`) into a live instance | {} | native Rust: {} ({} of native) |", fmt(call), fmt(native), ratio(call, native));
+    let _ = writeln!(md, "| `Plugin::describe()` (warm instance, limits, conversion) | {} | |", fmt(api));
+    let _ = writeln!(md, "\nGoal: a fresh instance under 20 µs with pooling — **{goal}**.");
+    write_section("instantiate", &md);
 }
 
 fn main() {

@@ -36,6 +36,9 @@ pub struct EngineOptions {
     pub max_memory_bytes: usize,
     /// How often the epoch advances; a spinning plugin is checked this often.
     pub epoch_tick: Duration,
+    /// Idle instances kept per plugin for reuse by later calls (0: a fresh
+    /// instance for every call). Each holds a pool slot while idle.
+    pub warm_instances_per_plugin: usize,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +48,7 @@ impl Default for EngineOptions {
             pool_instances: 128,
             max_memory_bytes: 1 << 30,
             epoch_tick: Duration::from_millis(5),
+            warm_instances_per_plugin: 2,
         }
     }
 }

@@ -127,6 +127,17 @@ impl Policy {
                 .any(|h| h.matches(scheme, host, port))
     }
 
+    /// May the host send a request the plugin *rendered* to this origin?
+    ///
+    /// The plugin does not send it; the host does, to an endpoint the
+    /// operator configured (a webhook URL, a provider API), which a
+    /// manifest cannot know in advance. So the operator's grant alone
+    /// decides, and the `http` capability (the plugin's own requests) is
+    /// not needed.
+    pub fn allows_rendered_origin(&self, scheme: &str, host: &str, port: u16) -> bool {
+        self.granted_hosts.iter().any(|h| h.matches(scheme, host, port))
+    }
+
     /// The secret of that name, if requested and configured.
     pub fn secret(&self, name: &str) -> Option<&SecretValue> {
         if !self.allows(Capability::Secrets) {
@@ -183,6 +194,18 @@ secrets = ["k"]
         g.capabilities.remove(&Capability::Http);
         let p = Policy::new(&m, &g);
         assert!(!p.allows_origin("https", "api.example.com", 443));
+    }
+
+    #[test]
+    fn rendered_requests_need_only_the_operator_grant() {
+        let m = manifest();
+        let mut g = Grant::all_requested(&m);
+        g.capabilities.clear();
+        g.allowed_hosts = vec![AllowedHost::parse("https://hooks.customer.test").expect("ok")];
+        let p = Policy::new(&m, &g);
+        assert!(p.allows_rendered_origin("https", "hooks.customer.test", 443));
+        assert!(!p.allows_origin("https", "hooks.customer.test", 443), "the plugin itself may not call it");
+        assert!(!p.allows_rendered_origin("https", "api.example.com", 443), "requested but not granted");
     }
 
     #[test]

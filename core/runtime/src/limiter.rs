@@ -23,6 +23,8 @@ pub struct DeadlineHit;
 pub struct MemoryLimiter {
     plugin: PluginId,
     limit: usize,
+    /// The largest linear memory size granted so far.
+    memory_bytes: usize,
     /// Tables are capped too, so a plugin cannot allocate unbounded host
     /// memory through table growth.
     max_table_elements: usize,
@@ -34,8 +36,14 @@ impl MemoryLimiter {
         Self {
             plugin,
             limit,
+            memory_bytes: 0,
             max_table_elements: 1 << 20,
         }
+    }
+
+    /// The largest linear memory size granted so far, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory_bytes
     }
 }
 
@@ -53,6 +61,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
                 requested: desired,
             }));
         }
+        self.memory_bytes = self.memory_bytes.max(desired);
         Ok(true)
     }
 

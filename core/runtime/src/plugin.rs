@@ -38,7 +38,13 @@ pub struct Plugin {
     pub(crate) info: PluginInfo,
     pub(crate) compile: CompileOutcome,
     pub(crate) normalize_options: NormalizeOptions,
+    pub(crate) warm: std::sync::Mutex<Vec<Call>>,
+    pub(crate) warm_limit: usize,
 }
+
+/// An instance serves at most this many calls before it is recycled, so a
+/// slow leak in a plugin never accumulates.
+pub const MAX_CALLS_PER_INSTANCE: u32 = 1000;
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,16 +99,18 @@ impl Plugin {
     }
 
     /// Fill this plugin's secret placeholders in the headers of a rendered
-    /// HTTP request, when its origin is allowed. Returns `false` (and leaves
-    /// the request as it is) when the origin is not allowed.
+    /// HTTP request, when the operator granted its origin (see
+    /// [`Policy::allows_rendered_origin`](crate::grant::Policy::allows_rendered_origin)).
+    /// Returns `false` (and leaves the request as it is) when the origin is
+    /// not granted; the host must then not send it.
     pub fn prepare_http_request(&self, request: &mut crate::contract::HttpRequest) -> bool {
         let Ok(uri) = request.url.parse::<http::Uri>() else {
             return false;
         };
         let allowed = crate::capabilities::http_egress::origin_of(&uri)
-            .is_some_and(|(s, h, p)| self.shared.policy.allows_origin(&s, &h, p));
+            .is_some_and(|(s, h, p)| self.shared.policy.allows_rendered_origin(&s, &h, p));
         if !allowed {
-            tracing::warn!(plugin = %self.shared.id, url = %request.url, "rendered request denied: origin not in the plugin's allowed hosts");
+            tracing::warn!(plugin = %self.shared.id, url = %request.url, "rendered request denied: origin not granted to the plugin in the configuration");
             return false;
         }
         for (_, value) in request.headers.iter_mut() {
@@ -243,7 +251,8 @@ impl Plugin {
     /// Instantiate and drop a fresh instance (used by benchmarks and
     /// readiness checks).
     pub async fn instantiate_only(&self) -> Result<()> {
-        self.run(async |_call: &mut Call| Ok(())).await
+        // Always fresh: this measures and checks instantiation.
+        self.run_on(None, async |_call: &mut Call| Ok(())).await
     }
 
     /// For benchmarks: instantiate once, call `describe` `n` times on that
@@ -291,11 +300,13 @@ impl Plugin {
     }
 
     fn new_store(&self, deadline: Instant) -> Store<PluginState> {
-        let mut store = Store::new(self.engine.engine(), PluginState::new(self.shared.clone()));
+        let mut state = PluginState::new(self.shared.clone());
+        state.deadline = deadline;
+        let mut store = Store::new(self.engine.engine(), state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
+        store.epoch_deadline_callback(|ctx| {
+            if Instant::now() >= ctx.data().deadline {
                 Err(wasmtime::Error::new(DeadlineHit))
             } else {
                 // tokio's own yield lets the scheduler poll its I/O and
@@ -307,27 +318,51 @@ impl Plugin {
         store
     }
 
-    /// Run `f` against a fresh instance under the plugin's deadline, memory
-    /// cap and output cap, and turn every way it can fail into a typed error.
+    /// Run `f` under the plugin's deadline, memory cap and output cap, and
+    /// turn every way it can fail into a typed error.
+    ///
+    /// The instance is a warm one from an earlier successful call when one
+    /// is idle, else a fresh one. An instance goes back to the warm set only
+    /// after a call that returned normally, while its memory is under half
+    /// its cap and it has served fewer than [`MAX_CALLS_PER_INSTANCE`]
+    /// calls; after a trap, a deadline or a memory cap it is dropped.
     pub(crate) async fn run<R: OutputSize>(
         &self,
+        f: impl AsyncFnOnce(&mut Call) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        self.run_on(self.take_warm(), f).await
+    }
+
+    async fn run_on<R: OutputSize>(
+        &self,
+        warm: Option<Call>,
         f: impl AsyncFnOnce(&mut Call) -> wasmtime::Result<R>,
     ) -> Result<R> {
         let limits = self.limits();
         let started = Instant::now();
         let deadline = started + limits.deadline();
-        let mut store = self.new_store(deadline);
-        let instantiated =
-            tokio::time::timeout_at(deadline.into(), self.pre.instantiate_async(&mut store)).await;
-        let instance = match instantiated {
-            Err(_) => return Err(self.deadline_error(limits.deadline())),
-            Ok(Err(e)) => return Err(self.classify(e, &store, limits)),
-            Ok(Ok(instance)) => instance,
-        };
-        let mut call = Call {
-            store,
-            instance,
-            started,
+        let mut call = match warm {
+            Some(mut call) => {
+                call.started = started;
+                call.store.data_mut().begin_call(deadline);
+                call.store.set_epoch_deadline(1);
+                call
+            }
+            None => {
+                let mut store = self.new_store(deadline);
+                let instantiated =
+                    tokio::time::timeout_at(deadline.into(), self.pre.instantiate_async(&mut store)).await;
+                let instance = match instantiated {
+                    Err(_) => return Err(self.deadline_error(limits.deadline())),
+                    Ok(Err(e)) => return Err(self.classify(e, &store, limits)),
+                    Ok(Ok(instance)) => instance,
+                };
+                Call {
+                    store,
+                    instance,
+                    started,
+                }
+            }
         };
         let outcome = tokio::time::timeout_at(deadline.into(), f(&mut call)).await;
         let value = match outcome {
@@ -336,6 +371,8 @@ impl Plugin {
             Ok(Ok(value)) => value,
         };
         let size = value.output_size();
+        tracing::trace!(plugin = %self.id(), elapsed_us = call.started.elapsed().as_micros() as u64, "plugin call done");
+        self.give_back(call, limits);
         if size > limits.output_bytes {
             return Err(Error::OutputTooLarge {
                 plugin: self.id().clone(),
@@ -343,8 +380,30 @@ impl Plugin {
                 actual_bytes: size,
             });
         }
-        tracing::trace!(plugin = %self.id(), elapsed_us = call.started.elapsed().as_micros() as u64, "plugin call done");
         Ok(value)
+    }
+
+    /// Idle warm instances (for tests and metrics).
+    pub fn warm_instances(&self) -> usize {
+        self.warm.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn take_warm(&self) -> Option<Call> {
+        self.warm.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    fn give_back(&self, call: Call, limits: Limits) {
+        let state = call.store.data();
+        let reusable = state.calls < MAX_CALLS_PER_INSTANCE
+            && state.limiter.memory_bytes() <= limits.memory_bytes / 2
+            && state.table_is_empty();
+        if !reusable {
+            return;
+        }
+        let mut warm = self.warm.lock().unwrap_or_else(|p| p.into_inner());
+        if warm.len() < self.warm_limit {
+            warm.push(call);
+        }
     }
 
     fn deadline_error(&self, limit: Duration) -> Error {

@@ -201,6 +201,8 @@ impl Runtime {
             info: crate::contract::PluginInfo::default(),
             compile,
             normalize_options: self.options.normalize,
+            warm: std::sync::Mutex::new(Vec::new()),
+            warm_limit: self.options.engine.warm_instances_per_plugin,
             manifest,
         };
         plugin.info = plugin.describe().await?;

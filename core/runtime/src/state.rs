@@ -34,6 +34,10 @@ pub struct PluginState {
     pub(crate) table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) stderr: CapturedOutput,
+    /// When the current call must be done.
+    pub(crate) deadline: std::time::Instant,
+    /// Calls this instance has served.
+    pub(crate) calls: u32,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: EgressHooks,
@@ -58,9 +62,25 @@ impl PluginState {
             shared,
             table: ResourceTable::new(),
             stderr,
+            deadline: std::time::Instant::now(),
+            calls: 1,
             wasi,
             http: WasiHttpCtx::new(),
         }
+    }
+}
+
+impl PluginState {
+    /// Prepare a warm instance's state for its next call.
+    pub(crate) fn begin_call(&mut self, deadline: std::time::Instant) {
+        self.deadline = deadline;
+        self.calls += 1;
+        self.stderr.clear();
+    }
+
+    /// No resources (secret handles, HTTP bodies) left over from the call.
+    pub(crate) fn table_is_empty(&self) -> bool {
+        self.table.is_empty()
     }
 }
 

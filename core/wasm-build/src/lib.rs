@@ -68,6 +68,10 @@ pub fn build_components(manifest_path: &Path, packages: &[&str]) -> PathBuf {
             cmd.env_remove(key);
         }
     }
+    // Components carry no debug info: it would multiply their size (and so
+    // load and compile time) for no use in a sandbox without a debugger.
+    cmd.env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    cmd.env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
     let output = cmd.output().expect("run nested cargo for wasm32-wasip2");
     if !output.status.success() {
         panic!(

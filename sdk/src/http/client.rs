@@ -22,11 +22,19 @@ pub(super) fn send(request: &Request) -> Result<Response, HttpError> {
     };
     let (scheme, authority, path) = split_url(url).map_err(invalid)?;
 
-    let entries: Vec<(String, Vec<u8>)> = request
+    let mut entries: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec()))
         .collect();
+    // The body is known in full, so say how long it is; otherwise it goes
+    // out chunked, which some APIs refuse.
+    if !request.body.is_empty() && !entries.iter().any(|(name, _)| name == "content-length") {
+        entries.push((
+            "content-length".to_owned(),
+            request.body.len().to_string().into_bytes(),
+        ));
+    }
     let headers = Fields::from_list(&entries)
         .map_err(|error| invalid(format!("a header is invalid or not allowed: {error:?}")))?;
     let outgoing = OutgoingRequest::new(headers);
@@ -42,19 +50,30 @@ pub(super) fn send(request: &Request) -> Result<Response, HttpError> {
         .body()
         .map_err(|()| invalid("the request body was already taken".to_owned()))?;
 
+    // The request is handed over before its body is written: the host
+    // reads the body as it sends, so writing first could fill its buffer
+    // and wait forever.
     let pending = outgoing_handler::handle(outgoing, options(request))
         .map_err(|code| from_code(url, code))?;
-    write_body(&body, &request.body).map_err(|detail| HttpError::Network {
-        url: url.to_owned(),
-        detail,
-    })?;
-    OutgoingBody::finish(body, None).map_err(|code| from_code(url, code))?;
+    let written = match write_body(&body, &request.body) {
+        Ok(()) => OutgoingBody::finish(body, None).map_err(|code| from_code(url, code)),
+        Err(detail) => Err(HttpError::Network {
+            url: url.to_owned(),
+            detail,
+        }),
+    };
 
     pending.subscribe().block();
     let response = match pending.get() {
-        Some(Ok(Ok(response))) => response,
+        // A refused request also breaks its body stream; the refusal is
+        // the reason to report.
         Some(Ok(Err(code))) => return Err(from_code(url, code)),
+        Some(Ok(Ok(response))) => {
+            written?;
+            response
+        }
         Some(Err(())) | None => {
+            written?;
             return Err(HttpError::Network {
                 url: url.to_owned(),
                 detail: "the response was not available after waiting".to_owned(),

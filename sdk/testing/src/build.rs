@@ -40,6 +40,9 @@ fn build_now(crate_dir: &Path) -> Result<PathBuf> {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        // As the host's build scripts do: no debug info in components.
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
         .output()
         .map_err(|e| Error::Build {
             crate_dir: crate_dir.to_path_buf(),

@@ -26,7 +26,15 @@ pub struct Harness {
     config: BTreeMap<String, String>,
     recordings: Option<PathBuf>,
     record: bool,
+    channel_account: ChannelAccountId,
 }
+
+/// The channel account id events come from unless a test sets another:
+/// fixed, so golden files are stable.
+pub const TEST_CHANNEL_ACCOUNT: &str = "01890a5d-ac96-7000-8000-00000000c0de";
+
+/// When the harness's events are received: fixed, for the same reason.
+pub const TEST_RECEIVED_AT: &str = "2026-11-23T20:00:00Z";
 
 enum Source {
     Crate(PathBuf),
@@ -57,7 +65,15 @@ impl Harness {
             config: BTreeMap::new(),
             recordings: None,
             record: false,
+            channel_account: ChannelAccountId::parse("TEST_CHANNEL_ACCOUNT", TEST_CHANNEL_ACCOUNT)
+                .unwrap_or_default(),
         }
+    }
+
+    /// The channel account events come from (default [`TEST_CHANNEL_ACCOUNT`]).
+    pub fn channel_account(mut self, id: ChannelAccountId) -> Self {
+        self.channel_account = id;
+        self
     }
 
     /// Record instead of replaying, whatever `SILTA_RECORD` says.
@@ -134,7 +150,7 @@ impl Harness {
             _runtime: runtime,
             plugin,
             transport,
-            channel_account: ChannelAccountId::new(),
+            channel_account: self.channel_account,
         })
     }
 }
@@ -158,11 +174,12 @@ impl PluginUnderTest {
         self.channel_account
     }
 
-    /// An inbound webhook event as the HTTP ingest would build it.
+    /// An inbound webhook event as the HTTP ingest would build it,
+    /// received at [`TEST_RECEIVED_AT`] so that output is reproducible.
     pub fn http_event(&self, body: &[u8], headers: &[(&str, &str)]) -> InboundEvent {
         InboundEvent {
             channel_account: self.channel_account,
-            received_at: Timestamp::now(),
+            received_at: Timestamp::parse_rfc3339("TEST_RECEIVED_AT", TEST_RECEIVED_AT).unwrap_or_else(|_| Timestamp::now()),
             transport: TransportMeta::Http {
                 method: "POST".into(),
                 path: "/v1/ingest".into(),

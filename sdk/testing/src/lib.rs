@@ -31,5 +31,5 @@ mod harness;
 pub mod recording;
 
 pub use error::{Error, Result};
-pub use harness::{Harness, PluginUnderTest};
+pub use harness::{Harness, PluginUnderTest, TEST_CHANNEL_ACCOUNT, TEST_RECEIVED_AT};
 pub use silta_runtime::contract;

@@ -5,7 +5,9 @@
 //!   script, never per test.
 //! - [`manifest`]: manifests for them, with the limits a test needs.
 //! - [`http`]: a loopback HTTP server on port 0 for egress tests.
+//! - [`bench_results`]: sections of `benches/RESULTS.md`.
 
+pub mod bench_results;
 pub mod guest;
 pub mod http;
 pub mod manifest;

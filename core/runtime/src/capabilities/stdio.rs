@@ -18,6 +18,11 @@ pub struct CapturedOutput {
 const CAPTURE_BYTES: usize = 16 * 1024;
 
 impl CapturedOutput {
+    /// Forget what was written (a warm instance starts a new call).
+    pub fn clear(&self) {
+        self.buf.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// What was written, lossily decoded, trimmed.
     pub fn text(&self) -> String {
         let buf = self.buf.lock().unwrap_or_else(|p| p.into_inner());

@@ -1,0 +1,229 @@
+//! The connector compliance suite: the checks every channel plugin must
+//! pass, run against the real component in the real runtime.
+//!
+//! A plugin's test describes itself with a [`ChannelSpec`] (how to start it,
+//! where its fixtures are, how to sign a payload, a sample outbound message)
+//! and calls [`check_channel`]. The checks:
+//!
+//! 1. **golden fixtures**: every `fixtures/valid/NAME.json`, signed,
+//!    normalizes to exactly `NAME.normalized.json` (random ids left out;
+//!    the harness receives every event at a fixed time); `BLESS=1`
+//!    rewrites those files;
+//! 2. **idempotency**: the same provider message twice gives the same
+//!    idempotency keys;
+//! 3. **signatures**: a tampered or missing signature is refused as
+//!    `unauthorized`;
+//! 4. **bad payloads**: every `fixtures/malformed/*.json`, signed, gives a
+//!    `bad-input` error with a reason (never a trap, never a crash);
+//! 5. **outbound**: `render` gives a well-formed transport request, and the
+//!    provider's answers map to delivery outcomes (2xx sent, 4xx failed,
+//!    5xx retryable).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use silta_plugin_test::PluginUnderTest;
+use silta_plugin_test::contract::{
+    HttpResponse, Normalized, OutboundMessage, TransportRequest, TransportResponse,
+};
+use silta_runtime::{Error, PluginError};
+
+/// How to exercise one channel plugin.
+pub struct ChannelSpec {
+    /// The plugin, started with its test secrets and configuration.
+    pub plugin: PluginUnderTest,
+    /// The folder holding `valid/` and `malformed/`.
+    pub fixtures: PathBuf,
+    /// Headers that make `body` authentic for this plugin (a signature).
+    pub sign: fn(&[u8]) -> Vec<(String, String)>,
+    /// A message to render.
+    pub outbound: OutboundMessage,
+}
+
+/// Run every check; panics with a message naming the check and fixture on
+/// the first failure. Returns how many fixtures were checked.
+pub async fn check_channel(spec: &ChannelSpec) -> usize {
+    let valid = fixtures(&spec.fixtures.join("valid"));
+    let malformed = fixtures(&spec.fixtures.join("malformed"));
+    assert!(!valid.is_empty(), "no fixtures in {}/valid", spec.fixtures.display());
+    assert!(!malformed.is_empty(), "no fixtures in {}/malformed", spec.fixtures.display());
+    for path in &valid {
+        golden(spec, path).await;
+        idempotent(spec, path).await;
+    }
+    signatures(spec, &valid[0]).await;
+    for path in &malformed {
+        bad_input(spec, path).await;
+    }
+    outbound(spec).await;
+    valid.len() + malformed.len()
+}
+
+fn fixtures(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension().is_some_and(|e| e == "json")
+                        && !p.to_string_lossy().ends_with(".normalized.json")
+                        && !p.to_string_lossy().ends_with(".expected.json")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn normalize_signed(spec: &ChannelSpec, body: &[u8]) -> silta_runtime::Result<Vec<Normalized>> {
+    let headers = (spec.sign)(body);
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    spec.plugin.normalize_http(body, &headers).await
+}
+
+/// The normalized output without what differs between runs.
+pub fn stable_json(out: &[Normalized]) -> Value {
+    let items = out
+        .iter()
+        .map(|item| match item {
+            Normalized::Interaction(n) => {
+                let mut interaction = serde_json::to_value(&n.interaction).unwrap_or(Value::Null);
+                if let Some(o) = interaction.as_object_mut() {
+                    o.remove("id");
+                }
+                let identity = |i: &silta_model::Identity| {
+                    let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("id");
+                    }
+                    v
+                };
+                serde_json::json!({
+                    "interaction": interaction,
+                    "sender": identity(&n.sender),
+                    "recipients": n.recipients.iter().map(identity).collect::<Vec<_>>(),
+                    "blobs": n.blobs.iter().map(|(h, b)| serde_json::json!({"hash": h.as_str(), "bytes": b.len()})).collect::<Vec<_>>(),
+                })
+            }
+            Normalized::DeliveryUpdate(d) => serde_json::json!({ "delivery_update": d }),
+        })
+        .collect();
+    Value::Array(items)
+}
+
+async fn golden(spec: &ChannelSpec, path: &Path) {
+    let out = normalize_signed(spec, &read(path))
+        .await
+        .unwrap_or_else(|e| panic!("golden {}: normalize failed: {e}", path.display()));
+    let actual = stable_json(&out);
+    let expected_path = PathBuf::from(path.to_string_lossy().replace(".json", ".normalized.json"));
+    let rendered = serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n";
+    if std::env::var("BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&expected_path, &rendered).unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        return;
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+        panic!(
+            "golden {}: {} is missing; create it with BLESS=1. It would be:\n{rendered}",
+            path.display(),
+            expected_path.display()
+        )
+    });
+    let expected: Value = serde_json::from_str(&expected).unwrap_or(Value::Null);
+    assert_eq!(
+        actual,
+        expected,
+        "golden {}: the output differs from {} (BLESS=1 rewrites it). Actual:\n{rendered}",
+        path.display(),
+        expected_path.display()
+    );
+}
+
+async fn idempotent(spec: &ChannelSpec, path: &Path) {
+    let body = read(path);
+    let keys = |out: Vec<Normalized>| -> Vec<String> {
+        out.iter()
+            .filter_map(|n| match n {
+                Normalized::Interaction(i) => Some(i.interaction.idempotency_key.to_string()),
+                Normalized::DeliveryUpdate(_) => None,
+            })
+            .collect()
+    };
+    let first = keys(normalize_signed(spec, &body).await.unwrap_or_default());
+    let second = keys(normalize_signed(spec, &body).await.unwrap_or_default());
+    assert_eq!(first, second, "idempotency {}: the same message gave different keys", path.display());
+}
+
+async fn signatures(spec: &ChannelSpec, path: &Path) {
+    let body = read(path);
+    let mut headers = (spec.sign)(&body);
+    for (_, value) in headers.iter_mut() {
+        let last = value.pop().unwrap_or('0');
+        value.push(if last == '0' { '1' } else { '0' });
+    }
+    let tampered: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    match spec.plugin.normalize_http(&body, &tampered).await {
+        Err(Error::Plugin { error: PluginError::Unauthorized(_), .. }) => {}
+        other => panic!("signatures: a tampered signature must be refused as unauthorized, got {other:?}"),
+    }
+    match spec.plugin.normalize_http(&body, &[]).await {
+        Err(Error::Plugin { error: PluginError::Unauthorized(_), .. }) => {}
+        other => panic!("signatures: a missing signature must be refused as unauthorized, got {other:?}"),
+    }
+}
+
+async fn bad_input(spec: &ChannelSpec, path: &Path) {
+    match normalize_signed(spec, &read(path)).await {
+        Err(Error::Plugin { error: PluginError::BadInput(reason), .. }) => {
+            assert!(!reason.trim().is_empty(), "bad input {}: the error gives no reason", path.display());
+        }
+        other => panic!("bad input {}: expected a bad-input error with a reason, got {other:?}", path.display()),
+    }
+}
+
+async fn outbound(spec: &ChannelSpec) {
+    let request = spec
+        .plugin
+        .render(&spec.outbound)
+        .await
+        .unwrap_or_else(|e| panic!("outbound: render failed: {e}"));
+    if let TransportRequest::Http(h) = &request {
+        h.method.parse::<http::Method>().unwrap_or_else(|e| panic!("outbound: bad method {:?}: {e}", h.method));
+        let uri: http::Uri = h.url.parse().unwrap_or_else(|e| panic!("outbound: bad url {:?}: {e}", h.url));
+        assert!(uri.scheme().is_some() && uri.host().is_some(), "outbound: url {:?} is not absolute", h.url);
+        for (name, value) in &h.headers {
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| panic!("outbound: bad header name {name:?}: {e}"));
+            http::HeaderValue::from_str(value).unwrap_or_else(|e| panic!("outbound: bad header value for {name}: {e}"));
+        }
+    }
+    let answer = |status: u16| {
+        TransportResponse::Http(HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"id":"provider-42"}"#.to_vec(),
+        })
+    };
+    let sent = spec.plugin.interpret_response(&request, &answer(200)).await;
+    match sent {
+        Ok(o) => assert!(
+            matches!(o.state, silta_model::DeliveryState::Sent | silta_model::DeliveryState::Delivered),
+            "outbound: a 200 answer must mean sent or delivered, got {o:?}"
+        ),
+        Err(e) => panic!("outbound: a 200 answer failed: {e}"),
+    }
+    match spec.plugin.interpret_response(&request, &answer(503)).await {
+        Err(Error::Plugin { error: PluginError::Retryable { .. }, .. }) => {}
+        other => panic!("outbound: a 503 answer must be retryable, got {other:?}"),
+    }
+    match spec.plugin.interpret_response(&request, &answer(400)).await {
+        Ok(o) if o.state == silta_model::DeliveryState::Failed => {}
+        Err(Error::Plugin { error: PluginError::Permanent(_), .. }) => {}
+        other => panic!("outbound: a 400 answer must mean failed, got {other:?}"),
+    }
+}

@@ -1,0 +1,64 @@
+//! Every channel plugin passes the compliance suite.
+
+use std::path::PathBuf;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use silta_compliance::{ChannelSpec, check_channel};
+use silta_model::{Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey};
+use silta_plugin_test::Harness;
+use silta_plugin_test::contract::OutboundMessage;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn outbound(channel_account: String) -> OutboundMessage {
+    OutboundMessage {
+        channel_account,
+        interaction_id: InteractionId::new(),
+        recipient: Identity::new(
+            IdentityKind::Email,
+            "aino.virtanen@example.fi",
+            IdentityScope::Global,
+            Assurance::ChannelAsserted,
+            &Default::default(),
+        )
+        .expect("identity"),
+        sender: None,
+        subject: Some("Tilauksesi".into()),
+        parts: vec![Part::Text("Hei Aino, tilauksesi on matkalla.".into())],
+        thread_keys: vec![ThreadKey::ProviderThread("t-1".into())],
+        reply_to_provider_message_id: Some("m-1".into()),
+        reply_to_email: None,
+        reply_token: "rt-1".into(),
+    }
+}
+
+const WEBHOOK_KEY: &[u8] = b"compliance-signing-key";
+
+fn sign_webhook(body: &[u8]) -> Vec<(String, String)> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(WEBHOOK_KEY).expect("any key size");
+    mac.update(body);
+    vec![(
+        "x-silta-signature".into(),
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+    )]
+}
+
+#[tokio::test]
+async fn webhook_plugin_is_compliant() {
+    let plugin = Harness::for_crate(repo().join("plugins/webhook"))
+        .secret("signing-key", WEBHOOK_KEY)
+        .config("endpoint", "https://hooks.example.test/silta")
+        .start()
+        .await;
+    let spec = ChannelSpec {
+        outbound: outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/webhook/tests/fixtures"),
+        sign: sign_webhook,
+    };
+    let checked = check_channel(&spec).await;
+    assert!(checked >= 12, "only {checked} fixtures checked");
+}
