@@ -285,10 +285,20 @@ config = { endpoint = "https://hooks.example.com/in" }
 
     #[test]
     fn phone_region_is_checked() {
-        let ok = Config::parse("config_version = 1\n[contact_format]\ndefault_phone_region = \"FI\"\n", Path::new("c.toml"));
+        let ok = Config::parse(
+            "config_version = 1\n[contact_format]\ndefault_phone_region = \"FI\"\n",
+            Path::new("c.toml"),
+        );
         assert!(ok.is_ok());
-        let err = Config::parse("config_version = 1\n[contact_format]\ndefault_phone_region = \"XX\"\n", Path::new("c.toml")).unwrap_err();
-        assert!(format!("{err:#}").contains("default_phone_region"), "{err:#}");
+        let err = Config::parse(
+            "config_version = 1\n[contact_format]\ndefault_phone_region = \"XX\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("default_phone_region"),
+            "{err:#}"
+        );
     }
 
     #[test]

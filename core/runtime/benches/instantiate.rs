@@ -117,7 +117,9 @@ fn benches(c: &mut Criterion) {
 }
 
 fn write_results() {
-    use silta_test_harness::bench_results::{criterion_mean_ns as mean, format_ns as fmt, machine_and_date, write_section};
+    use silta_test_harness::bench_results::{
+        criterion_mean_ns as mean, format_ns as fmt, machine_and_date, write_section,
+    };
     let pool = mean("fresh_instance", "pooling");
     let od = mean("fresh_instance", "on_demand");
     let call = mean("empty_call", "wasm_describe");
@@ -133,17 +135,50 @@ fn write_results() {
         None => "not measured",
     };
     let mut md = String::new();
-    let _ = writeln!(md, "## Plugin runtime: instances and calls
-");
-    let _ = writeln!(md, "`cargo bench -p silta-runtime --bench instantiate` — {}.", machine_and_date());
-    let _ = writeln!(md, "Plugin: `tests/guests/guest-echo` (wasm32-wasip2), wasmtime 48, async, epoch interruption; criterion means.\n");
+    let _ = writeln!(
+        md,
+        "## Plugin runtime: instances and calls
+"
+    );
+    let _ = writeln!(
+        md,
+        "`cargo bench -p silta-runtime --bench instantiate` — {}.",
+        machine_and_date()
+    );
+    let _ = writeln!(
+        md,
+        "Plugin: `tests/guests/guest-echo` (wasm32-wasip2), wasmtime 48, async, epoch interruption; criterion means.\n"
+    );
     let _ = writeln!(md, "| measurement | time | compared with |");
     let _ = writeln!(md, "|---|---|---|");
-    let _ = writeln!(md, "| fresh instance, pooling allocator | {} | on-demand: {} ({} faster) |", fmt(pool), fmt(od), ratio(od, pool));
-    let _ = writeln!(md, "| fresh instance, on-demand allocation | {} | |", fmt(od));
-    let _ = writeln!(md, "| empty call (`describe`) into a live instance | {} | native Rust: {} ({} of native) |", fmt(call), fmt(native), ratio(call, native));
-    let _ = writeln!(md, "| `Plugin::describe()` (warm instance, limits, conversion) | {} | |", fmt(api));
-    let _ = writeln!(md, "\nGoal: a fresh instance under 20 µs with pooling — **{goal}**.");
+    let _ = writeln!(
+        md,
+        "| fresh instance, pooling allocator | {} | on-demand: {} ({} faster) |",
+        fmt(pool),
+        fmt(od),
+        ratio(od, pool)
+    );
+    let _ = writeln!(
+        md,
+        "| fresh instance, on-demand allocation | {} | |",
+        fmt(od)
+    );
+    let _ = writeln!(
+        md,
+        "| empty call (`describe`) into a live instance | {} | native Rust: {} ({} of native) |",
+        fmt(call),
+        fmt(native),
+        ratio(call, native)
+    );
+    let _ = writeln!(
+        md,
+        "| `Plugin::describe()` (warm instance, limits, conversion) | {} | |",
+        fmt(api)
+    );
+    let _ = writeln!(
+        md,
+        "\nGoal: a fresh instance under 20 µs with pooling — **{goal}**."
+    );
     write_section("instantiate", &md);
 }
 

@@ -135,7 +135,9 @@ impl Policy {
     /// decides, and the `http` capability (the plugin's own requests) is
     /// not needed.
     pub fn allows_rendered_origin(&self, scheme: &str, host: &str, port: u16) -> bool {
-        self.granted_hosts.iter().any(|h| h.matches(scheme, host, port))
+        self.granted_hosts
+            .iter()
+            .any(|h| h.matches(scheme, host, port))
     }
 
     /// The secret of that name, if requested and configured.
@@ -204,8 +206,14 @@ secrets = ["k"]
         g.allowed_hosts = vec![AllowedHost::parse("https://hooks.customer.test").expect("ok")];
         let p = Policy::new(&m, &g);
         assert!(p.allows_rendered_origin("https", "hooks.customer.test", 443));
-        assert!(!p.allows_origin("https", "hooks.customer.test", 443), "the plugin itself may not call it");
-        assert!(!p.allows_rendered_origin("https", "api.example.com", 443), "requested but not granted");
+        assert!(
+            !p.allows_origin("https", "hooks.customer.test", 443),
+            "the plugin itself may not call it"
+        );
+        assert!(
+            !p.allows_rendered_origin("https", "api.example.com", 443),
+            "requested but not granted"
+        );
     }
 
     #[test]

@@ -312,7 +312,10 @@ impl Plugin {
                 // tokio's own yield lets the scheduler poll its I/O and
                 // timer drivers before resuming us, so other tasks (and
                 // timeouts) make progress even on a single-threaded runtime.
-                Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
         store
@@ -350,8 +353,11 @@ impl Plugin {
             }
             None => {
                 let mut store = self.new_store(deadline);
-                let instantiated =
-                    tokio::time::timeout_at(deadline.into(), self.pre.instantiate_async(&mut store)).await;
+                let instantiated = tokio::time::timeout_at(
+                    deadline.into(),
+                    self.pre.instantiate_async(&mut store),
+                )
+                .await;
                 let instance = match instantiated {
                     Err(_) => return Err(self.deadline_error(limits.deadline())),
                     Ok(Err(e)) => return Err(self.classify(e, &store, limits)),

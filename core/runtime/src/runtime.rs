@@ -236,18 +236,23 @@ impl Plugin {
         let backoffice = self.backoffice_indices.clone();
         self.run(async |call| {
             if let Some(ix) = &channel {
-                ix.load(&mut call.store, &call.instance)
-                    .map_err(|e| e.context("its `channel-api` exports do not match silta:connector@0.1.0"))?;
+                ix.load(&mut call.store, &call.instance).map_err(|e| {
+                    e.context("its `channel-api` exports do not match silta:connector@0.1.0")
+                })?;
             }
             if let Some(ix) = &backoffice {
-                ix.load(&mut call.store, &call.instance)
-                    .map_err(|e| e.context("its `backoffice-api` exports do not match silta:connector@0.1.0"))?;
+                ix.load(&mut call.store, &call.instance).map_err(|e| {
+                    e.context("its `backoffice-api` exports do not match silta:connector@0.1.0")
+                })?;
             }
             Ok(())
         })
         .await
         .map_err(|e| match e {
-            Error::Trapped { plugin, message } => Error::Contract { plugin, reason: message },
+            Error::Trapped { plugin, message } => Error::Contract {
+                plugin,
+                reason: message,
+            },
             other => other,
         })
     }

@@ -666,28 +666,51 @@ async fn warm_instances_are_reused_only_after_clean_calls() {
     for _ in 0..20 {
         echo_works(&plugin).await;
     }
-    assert_eq!(plugin.warm_instances(), 1, "sequential calls share one warm instance");
+    assert_eq!(
+        plugin.warm_instances(),
+        1,
+        "sequential calls share one warm instance"
+    );
     // A plugin-level error is a normal return: the instance stays warm.
     let _ = plugin.normalize(&event(r#"{"action":"bad"}"#)).await;
     assert_eq!(plugin.warm_instances(), 1);
 
     let panic = load(&rt, Guest::Panic, manifest(Guest::Panic), None).await;
     let _ = panic.normalize(&event("{}")).await;
-    assert_eq!(panic.warm_instances(), 0, "a trapped instance is never reused");
+    assert_eq!(
+        panic.warm_instances(),
+        0,
+        "a trapped instance is never reused"
+    );
 
-    let slow = load(&rt, Guest::SlowHost, manifest(Guest::SlowHost).deadline_ms(200), None).await;
+    let slow = load(
+        &rt,
+        Guest::SlowHost,
+        manifest(Guest::SlowHost).deadline_ms(200),
+        None,
+    )
+    .await;
     let _ = slow.normalize(&event("5")).await.expect("short sleep");
     assert_eq!(slow.warm_instances(), 1);
     let _ = slow.normalize(&event("5000")).await;
-    assert_eq!(slow.warm_instances(), 0, "an instance stopped at its deadline is dropped");
-    let out = slow.normalize(&event("5")).await.expect("a fresh instance serves the next call");
+    assert_eq!(
+        slow.warm_instances(),
+        0,
+        "an instance stopped at its deadline is dropped"
+    );
+    let out = slow
+        .normalize(&event("5"))
+        .await
+        .expect("a fresh instance serves the next call");
     assert_eq!(first_text(&out), "woke");
 }
 
 #[tokio::test]
 async fn an_instance_grown_past_half_its_cap_is_not_kept() {
     let rt = runtime();
-    let m = manifest(Guest::BigOutput).memory_bytes(192 << 20).output_bytes(4 << 20);
+    let m = manifest(Guest::BigOutput)
+        .memory_bytes(192 << 20)
+        .output_bytes(4 << 20);
     let plugin = load(&rt, Guest::BigOutput, m, None).await;
     let _ = plugin.normalize(&event("{}")).await;
     assert_eq!(plugin.warm_instances(), 0);
@@ -722,13 +745,18 @@ async fn rendered_requests_go_only_to_origins_the_operator_granted() {
     let m = manifest(Guest::Echo).capabilities(&["log"]);
     let mut grant = Grant::all_requested(&m.build());
     let ungranted = load(&rt, Guest::Echo, m.clone(), Some(grant.clone())).await;
-    let TransportRequest::Http(mut request) = ungranted.render(&message).await.expect("render") else {
+    let TransportRequest::Http(mut request) = ungranted.render(&message).await.expect("render")
+    else {
         panic!("expected an HTTP request");
     };
-    assert!(!ungranted.prepare_http_request(&mut request), "not granted: must not be sent");
+    assert!(
+        !ungranted.prepare_http_request(&mut request),
+        "not granted: must not be sent"
+    );
     grant.allowed_hosts = vec![AllowedHost::parse("https://api.example.test").expect("pattern")];
     let granted = load(&rt, Guest::Echo, m, Some(grant)).await;
-    let TransportRequest::Http(mut request) = granted.render(&message).await.expect("render") else {
+    let TransportRequest::Http(mut request) = granted.render(&message).await.expect("render")
+    else {
         panic!("expected an HTTP request");
     };
     assert!(granted.prepare_http_request(&mut request));

@@ -14,8 +14,10 @@ use criterion::Criterion;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use silta_plugin_test::Harness;
-use silta_sdk::types::{InboundEvent, TransportMeta, HttpMeta, Timestamp};
-use silta_test_harness::bench_results::{criterion_mean_ns, format_ns, machine_and_date, write_section};
+use silta_sdk::types::{HttpMeta, InboundEvent, Timestamp, TransportMeta};
+use silta_test_harness::bench_results::{
+    criterion_mean_ns, format_ns, machine_and_date, write_section,
+};
 
 const KEY: &[u8] = b"bench-signing-key";
 
@@ -47,7 +49,10 @@ fn native(body: &[u8], sig: &str) -> usize {
     assert!(expected.as_bytes() == sig.as_bytes());
     let event = InboundEvent {
         channel_account: "01890a5d-ac96-7000-8000-00000000c0de".into(),
-        received_at: Timestamp { seconds: 1_795_000_000, nanoseconds: 0 },
+        received_at: Timestamp {
+            seconds: 1_795_000_000,
+            nanoseconds: 0,
+        },
         transport: TransportMeta::Http(HttpMeta {
             method: "POST".into(),
             path: "/v1/ingest".into(),
@@ -56,11 +61,16 @@ fn native(body: &[u8], sig: &str) -> usize {
         }),
         body: body.to_vec(),
     };
-    silta_plugin_webhook::mapping::normalize(&event).expect("native mapping").len()
+    silta_plugin_webhook::mapping::normalize(&event)
+        .expect("native mapping")
+        .len()
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     let plugin = rt.block_on(
         Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
             .secret("signing-key", KEY)
@@ -70,7 +80,12 @@ fn main() {
     let sig = signature(&body);
     let headers = [("x-silta-signature", sig.as_str())];
     let event = plugin.http_event(&body, &headers);
-    assert_eq!(rt.block_on(plugin.normalize(&event)).expect("wasm normalize").len(), 1);
+    assert_eq!(
+        rt.block_on(plugin.normalize(&event))
+            .expect("wasm normalize")
+            .len(),
+        1
+    );
     assert_eq!(native(&body, &sig), 1);
 
     let mut c = Criterion::default()
@@ -79,9 +94,14 @@ fn main() {
         .measurement_time(Duration::from_secs(3));
     let mut g = c.benchmark_group("webhook_normalize_2kb");
     g.bench_function("wasm", |b| {
-        b.iter(|| rt.block_on(plugin.normalize(black_box(&event))).expect("normalize"))
+        b.iter(|| {
+            rt.block_on(plugin.normalize(black_box(&event)))
+                .expect("normalize")
+        })
     });
-    g.bench_function("native", |b| b.iter(|| native(black_box(&body), black_box(&sig))));
+    g.bench_function("native", |b| {
+        b.iter(|| native(black_box(&body), black_box(&sig)))
+    });
     g.finish();
     c.final_summary();
 
@@ -96,18 +116,45 @@ fn main() {
         (Some(w), Some(r)) => format!(
             "NOT met ({}{})",
             if w >= 5_000.0 { "over 5 µs" } else { "" },
-            if r > 2.0 { if w >= 5_000.0 { ", over 2× native" } else { "over 2× native" } } else { "" }
+            if r > 2.0 {
+                if w >= 5_000.0 {
+                    ", over 2× native"
+                } else {
+                    "over 2× native"
+                }
+            } else {
+                ""
+            }
         ),
         _ => "not measured".into(),
     };
     let mut md = String::new();
-    let _ = writeln!(md, "## Webhook plugin: normalize a {} byte payload\n", body.len());
-    let _ = writeln!(md, "`cargo bench -p silta-plugin-webhook --bench normalize` — {}.\n", machine_and_date());
+    let _ = writeln!(
+        md,
+        "## Webhook plugin: normalize a {} byte payload\n",
+        body.len()
+    );
+    let _ = writeln!(
+        md,
+        "`cargo bench -p silta-plugin-webhook --bench normalize` — {}.\n",
+        machine_and_date()
+    );
     let _ = writeln!(md, "| path | time per payload |");
     let _ = writeln!(md, "|---|---|");
-    let _ = writeln!(md, "| wasm: `Plugin::normalize` (warm instance, deadline + memory cap, host HMAC, conversion to the contact format) | {} |", format_ns(wasm));
-    let _ = writeln!(md, "| native: the same HMAC check and `mapping::normalize`, compiled for the host | {} |", format_ns(native_ns));
-    let _ = writeln!(md, "\nwasm/native: **{}**. Goal: at most 2× native and under 5 µs per call — **{goal}**.",
-        ratio.map_or("n/a".into(), |r| format!("{r:.2}×")));
+    let _ = writeln!(
+        md,
+        "| wasm: `Plugin::normalize` (warm instance, deadline + memory cap, host HMAC, conversion to the contact format) | {} |",
+        format_ns(wasm)
+    );
+    let _ = writeln!(
+        md,
+        "| native: the same HMAC check and `mapping::normalize`, compiled for the host | {} |",
+        format_ns(native_ns)
+    );
+    let _ = writeln!(
+        md,
+        "\nwasm/native: **{}**. Goal: at most 2× native and under 5 µs per call — **{goal}**.",
+        ratio.map_or("n/a".into(), |r| format!("{r:.2}×"))
+    );
     write_section("webhook-normalize", &md);
 }

@@ -33,7 +33,13 @@ fn build_now(crate_dir: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(crate_dir)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .arg("--target-dir")
         .arg(&target_dir)
@@ -60,7 +66,10 @@ fn build_now(crate_dir: &Path) -> Result<PathBuf> {
     if !wasm.is_file() {
         return Err(Error::Build {
             crate_dir: crate_dir.to_path_buf(),
-            output: format!("cargo succeeded but {} is missing; is the crate a cdylib?", wasm.display()),
+            output: format!(
+                "cargo succeeded but {} is missing; is the crate a cdylib?",
+                wasm.display()
+            ),
         });
     }
     Ok(wasm)
@@ -72,10 +81,14 @@ fn target_dir(crate_dir: &Path) -> PathBuf {
         return PathBuf::from(dir).join("wasm");
     }
     // The test binary lives in <target>/<profile>/deps/.
-    let from_exe = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().find(|p| p.join("CACHEDIR.TAG").is_file()).map(Path::to_path_buf));
-    from_exe.unwrap_or_else(|| crate_dir.join("target")).join("wasm")
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .find(|p| p.join("CACHEDIR.TAG").is_file())
+            .map(Path::to_path_buf)
+    });
+    from_exe
+        .unwrap_or_else(|| crate_dir.join("target"))
+        .join("wasm")
 }
 
 fn package_name(manifest: &Path) -> Result<String> {

@@ -84,7 +84,8 @@ impl Harness {
 
     /// Configure a secret the manifest requests.
     pub fn secret(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
-        self.secrets.insert(name.to_string(), SecretValue::new(value));
+        self.secrets
+            .insert(name.to_string(), SecretValue::new(value));
         self
     }
 
@@ -119,7 +120,10 @@ impl Harness {
             Source::Crate(dir) => build::component(dir)?,
             Source::Component(path) => path.clone(),
         };
-        let manifest_path = self.manifest.clone().unwrap_or_else(|| wasm_path.with_extension("toml"));
+        let manifest_path = self
+            .manifest
+            .clone()
+            .unwrap_or_else(|| wasm_path.with_extension("toml"));
         let manifest = Manifest::load(&manifest_path)?;
         let mode = if self.record || std::env::var("SILTA_RECORD").is_ok_and(|v| v == "1") {
             Mode::Record
@@ -179,7 +183,8 @@ impl PluginUnderTest {
     pub fn http_event(&self, body: &[u8], headers: &[(&str, &str)]) -> InboundEvent {
         InboundEvent {
             channel_account: self.channel_account,
-            received_at: Timestamp::parse_rfc3339("TEST_RECEIVED_AT", TEST_RECEIVED_AT).unwrap_or_else(|_| Timestamp::now()),
+            received_at: Timestamp::parse_rfc3339("TEST_RECEIVED_AT", TEST_RECEIVED_AT)
+                .unwrap_or_else(|_| Timestamp::now()),
             transport: TransportMeta::Http {
                 method: "POST".into(),
                 path: "/v1/ingest".into(),
@@ -210,7 +215,10 @@ impl PluginUnderTest {
     }
 
     /// Render an outbound message.
-    pub async fn render(&self, message: &OutboundMessage) -> silta_runtime::Result<TransportRequest> {
+    pub async fn render(
+        &self,
+        message: &OutboundMessage,
+    ) -> silta_runtime::Result<TransportRequest> {
         let out = self.plugin.render(message).await;
         self.after_call();
         out
@@ -228,21 +236,30 @@ impl PluginUnderTest {
     }
 
     /// Look up a party's background.
-    pub async fn lookup_party(&self, identities: &[Identity]) -> silta_runtime::Result<Option<Background>> {
+    pub async fn lookup_party(
+        &self,
+        identities: &[Identity],
+    ) -> silta_runtime::Result<Option<Background>> {
         let out = self.plugin.lookup(identities).await;
         self.after_call();
         out
     }
 
     /// Record an activity.
-    pub async fn record_activity(&self, activity: &Activity) -> silta_runtime::Result<silta_model::BackofficeLink> {
+    pub async fn record_activity(
+        &self,
+        activity: &Activity,
+    ) -> silta_runtime::Result<silta_model::BackofficeLink> {
         let out = self.plugin.record_activity(activity).await;
         self.after_call();
         out
     }
 
     /// Create or update a ticket.
-    pub async fn upsert_ticket(&self, ticket: &Ticket) -> silta_runtime::Result<silta_model::BackofficeLink> {
+    pub async fn upsert_ticket(
+        &self,
+        ticket: &Ticket,
+    ) -> silta_runtime::Result<silta_model::BackofficeLink> {
         let out = self.plugin.upsert_ticket(ticket).await;
         self.after_call();
         out

@@ -127,7 +127,11 @@ impl std::fmt::Display for Unrecorded {
         let r = &self.0;
         writeln!(f, "{} {}", r.method, r.url)?;
         for h in &r.headers {
-            let value = if h.sensitive { "<secret>".into() } else { String::from_utf8_lossy(&h.value).into_owned() };
+            let value = if h.sensitive {
+                "<secret>".into()
+            } else {
+                String::from_utf8_lossy(&h.value).into_owned()
+            };
             writeln!(f, "{}: {value}", h.name)?;
         }
         if !r.body.is_empty() {
@@ -190,17 +194,26 @@ impl RecordingTransport {
     fn replay(&self, request: &OutboundRequest) -> Option<OutboundResponse> {
         let mut state = self.lock();
         let body = String::from_utf8_lossy(&request.body).into_owned();
-        let found = state.recordings.exchanges.iter().enumerate().position(|(i, ex)| {
-            !state.used[i]
-                && ex.request.method.eq_ignore_ascii_case(&request.method)
-                && ex.request.url == request.url
-                && ex.request.body.as_ref().is_none_or(|b| *b == body)
-        })?;
+        let found = state
+            .recordings
+            .exchanges
+            .iter()
+            .enumerate()
+            .position(|(i, ex)| {
+                !state.used[i]
+                    && ex.request.method.eq_ignore_ascii_case(&request.method)
+                    && ex.request.url == request.url
+                    && ex.request.body.as_ref().is_none_or(|b| *b == body)
+            })?;
         state.used[found] = true;
         let response = &state.recordings.exchanges[found].response;
         Some(OutboundResponse {
             status: response.status,
-            headers: response.headers.iter().map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect(),
+            headers: response
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+                .collect(),
             body: response.body.as_bytes().to_vec(),
         })
     }
@@ -215,9 +228,15 @@ impl RecordingTransport {
                     .headers
                     .iter()
                     .filter(|h| !h.sensitive)
-                    .map(|h| (h.name.clone(), String::from_utf8_lossy(&h.value).into_owned()))
+                    .map(|h| {
+                        (
+                            h.name.clone(),
+                            String::from_utf8_lossy(&h.value).into_owned(),
+                        )
+                    })
                     .collect(),
-                body: (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body).into_owned()),
+                body: (!request.body.is_empty())
+                    .then(|| String::from_utf8_lossy(&request.body).into_owned()),
             },
             response: RecordedResponse {
                 status: response.status,
@@ -236,7 +255,11 @@ impl RecordingTransport {
 
 #[async_trait::async_trait]
 impl HttpTransport for RecordingTransport {
-    async fn send(&self, _plugin: &PluginId, request: OutboundRequest) -> Result<OutboundResponse, TransportError> {
+    async fn send(
+        &self,
+        _plugin: &PluginId,
+        request: OutboundRequest,
+    ) -> Result<OutboundResponse, TransportError> {
         match self.mode {
             Mode::Record => self.record(&request).await,
             Mode::Replay => match self.replay(&request) {
@@ -256,7 +279,9 @@ impl HttpTransport for RecordingTransport {
 
 async fn send_live(request: &OutboundRequest) -> Result<OutboundResponse, TransportError> {
     let unreachable = |e: String| TransportError::Unreachable(e);
-    let mut builder = http::Request::builder().method(request.method.as_str()).uri(request.url.as_str());
+    let mut builder = http::Request::builder()
+        .method(request.method.as_str())
+        .uri(request.url.as_str());
     for h in &request.headers {
         builder = builder.header(h.name.as_str(), h.value.as_slice());
     }
@@ -267,7 +292,12 @@ async fn send_live(request: &OutboundRequest) -> Result<OutboundResponse, Transp
         .map_err(|e| unreachable(format!("{e:?}")))?;
     let io = tokio::spawn(io);
     let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|e| unreachable(format!("{e:?}")))?.to_bytes().to_vec();
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| unreachable(format!("{e:?}")))?
+        .to_bytes()
+        .to_vec();
     io.abort();
     Ok(OutboundResponse {
         status: parts.status.as_u16(),

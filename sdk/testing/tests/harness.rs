@@ -16,7 +16,14 @@ fn text(out: &[Normalized]) -> String {
 
 fn write_manifest(dir: &std::path::Path, hosts: &[&str]) -> std::path::PathBuf {
     let path = dir.join("echo.toml");
-    std::fs::write(&path, manifest(Guest::Echo).allowed_hosts(hosts).secrets(&["token"]).toml()).unwrap();
+    std::fs::write(
+        &path,
+        manifest(Guest::Echo)
+            .allowed_hosts(hosts)
+            .secrets(&["token"])
+            .toml(),
+    )
+    .unwrap();
     path
 }
 
@@ -34,14 +41,23 @@ async fn replays_recorded_exchanges_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let recordings = dir.path().join("recordings.json");
     std::fs::write(&recordings, RECORDINGS).unwrap();
-    let plugin = Harness::for_component(Guest::Echo.path(), write_manifest(dir.path(), &["https://api.example.test"]))
-        .secret("token", "t0k3n")
-        .recordings(&recordings)
-        .start()
-        .await;
+    let plugin = Harness::for_component(
+        Guest::Echo.path(),
+        write_manifest(dir.path(), &["https://api.example.test"]),
+    )
+    .secret("token", "t0k3n")
+    .recordings(&recordings)
+    .start()
+    .await;
     let body = br#"{"action":"http","url":"https://api.example.test/ping"}"#;
-    assert_eq!(text(&plugin.normalize_http(body, &[]).await.unwrap()), "status=200 body=pong");
-    assert_eq!(text(&plugin.normalize_http(body, &[]).await.unwrap()), "status=503 body=busy");
+    assert_eq!(
+        text(&plugin.normalize_http(body, &[]).await.unwrap()),
+        "status=200 body=pong"
+    );
+    assert_eq!(
+        text(&plugin.normalize_http(body, &[]).await.unwrap()),
+        "status=503 body=busy"
+    );
 }
 
 #[tokio::test]
@@ -50,12 +66,18 @@ async fn an_unrecorded_request_fails_the_test_showing_the_request() {
     let dir = tempfile::tempdir().unwrap();
     let recordings = dir.path().join("recordings.json");
     std::fs::write(&recordings, RECORDINGS).unwrap();
-    let plugin = Harness::for_component(Guest::Echo.path(), write_manifest(dir.path(), &["https://api.example.test"]))
-        .recordings(&recordings)
-        .start()
-        .await;
+    let plugin = Harness::for_component(
+        Guest::Echo.path(),
+        write_manifest(dir.path(), &["https://api.example.test"]),
+    )
+    .recordings(&recordings)
+    .start()
+    .await;
     let _ = plugin
-        .normalize_http(br#"{"action":"http","url":"https://api.example.test/other"}"#, &[])
+        .normalize_http(
+            br#"{"action":"http","url":"https://api.example.test/other"}"#,
+            &[],
+        )
         .await;
 }
 
@@ -66,21 +88,35 @@ async fn records_live_exchanges_without_secrets() {
     let recordings = dir.path().join("recorded.json");
     let origin = server.base_url();
     {
-        let plugin = Harness::for_component(Guest::Echo.path(), write_manifest(dir.path(), &[&origin]))
-            .secret("token", "t0k3n")
-            .recordings(&recordings)
-            .record()
-            .start()
-            .await;
-        let body = format!(r#"{{"action":"http","url":"{origin}/echo-auth","header_secret":"token"}}"#);
+        let plugin =
+            Harness::for_component(Guest::Echo.path(), write_manifest(dir.path(), &[&origin]))
+                .secret("token", "t0k3n")
+                .recordings(&recordings)
+                .record()
+                .start()
+                .await;
+        let body =
+            format!(r#"{{"action":"http","url":"{origin}/echo-auth","header_secret":"token"}}"#);
         let out = plugin.normalize_http(body.as_bytes(), &[]).await.unwrap();
         assert_eq!(text(&out), "status=200 body=Bearer t0k3n");
     }
     let saved = Recordings::load(&recordings).unwrap();
     assert_eq!(saved.exchanges.len(), 1);
-    assert_eq!(saved.exchanges[0].request.url, format!("{origin}/echo-auth"));
-    assert!(!saved.exchanges[0].request.headers.contains_key("authorization"));
-    assert!(!serde_json::to_string(&saved.exchanges[0].request).unwrap().contains("t0k3n"));
+    assert_eq!(
+        saved.exchanges[0].request.url,
+        format!("{origin}/echo-auth")
+    );
+    assert!(
+        !saved.exchanges[0]
+            .request
+            .headers
+            .contains_key("authorization")
+    );
+    assert!(
+        !serde_json::to_string(&saved.exchanges[0].request)
+            .unwrap()
+            .contains("t0k3n")
+    );
 
     // And the recording replays.
     let plugin = Harness::for_component(Guest::Echo.path(), write_manifest(dir.path(), &[&origin]))

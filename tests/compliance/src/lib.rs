@@ -45,8 +45,16 @@ pub struct ChannelSpec {
 pub async fn check_channel(spec: &ChannelSpec) -> usize {
     let valid = fixtures(&spec.fixtures.join("valid"));
     let malformed = fixtures(&spec.fixtures.join("malformed"));
-    assert!(!valid.is_empty(), "no fixtures in {}/valid", spec.fixtures.display());
-    assert!(!malformed.is_empty(), "no fixtures in {}/malformed", spec.fixtures.display());
+    assert!(
+        !valid.is_empty(),
+        "no fixtures in {}/valid",
+        spec.fixtures.display()
+    );
+    assert!(
+        !malformed.is_empty(),
+        "no fixtures in {}/malformed",
+        spec.fixtures.display()
+    );
     for path in &valid {
         golden(spec, path).await;
         idempotent(spec, path).await;
@@ -81,9 +89,15 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-async fn normalize_signed(spec: &ChannelSpec, body: &[u8]) -> silta_runtime::Result<Vec<Normalized>> {
+async fn normalize_signed(
+    spec: &ChannelSpec,
+    body: &[u8],
+) -> silta_runtime::Result<Vec<Normalized>> {
     let headers = (spec.sign)(body);
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     spec.plugin.normalize_http(body, &headers).await
 }
 
@@ -125,7 +139,8 @@ async fn golden(spec: &ChannelSpec, path: &Path) {
     let expected_path = PathBuf::from(path.to_string_lossy().replace(".json", ".normalized.json"));
     let rendered = serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n";
     if std::env::var("BLESS").is_ok_and(|v| v == "1") {
-        std::fs::write(&expected_path, &rendered).unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+        std::fs::write(&expected_path, &rendered)
+            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
         return;
     }
     let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
@@ -157,7 +172,12 @@ async fn idempotent(spec: &ChannelSpec, path: &Path) {
     };
     let first = keys(normalize_signed(spec, &body).await.unwrap_or_default());
     let second = keys(normalize_signed(spec, &body).await.unwrap_or_default());
-    assert_eq!(first, second, "idempotency {}: the same message gave different keys", path.display());
+    assert_eq!(
+        first,
+        second,
+        "idempotency {}: the same message gave different keys",
+        path.display()
+    );
 }
 
 async fn signatures(spec: &ChannelSpec, path: &Path) {
@@ -167,23 +187,46 @@ async fn signatures(spec: &ChannelSpec, path: &Path) {
         let last = value.pop().unwrap_or('0');
         value.push(if last == '0' { '1' } else { '0' });
     }
-    let tampered: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let tampered: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     match spec.plugin.normalize_http(&body, &tampered).await {
-        Err(Error::Plugin { error: PluginError::Unauthorized(_), .. }) => {}
-        other => panic!("signatures: a tampered signature must be refused as unauthorized, got {other:?}"),
+        Err(Error::Plugin {
+            error: PluginError::Unauthorized(_),
+            ..
+        }) => {}
+        other => panic!(
+            "signatures: a tampered signature must be refused as unauthorized, got {other:?}"
+        ),
     }
     match spec.plugin.normalize_http(&body, &[]).await {
-        Err(Error::Plugin { error: PluginError::Unauthorized(_), .. }) => {}
-        other => panic!("signatures: a missing signature must be refused as unauthorized, got {other:?}"),
+        Err(Error::Plugin {
+            error: PluginError::Unauthorized(_),
+            ..
+        }) => {}
+        other => {
+            panic!("signatures: a missing signature must be refused as unauthorized, got {other:?}")
+        }
     }
 }
 
 async fn bad_input(spec: &ChannelSpec, path: &Path) {
     match normalize_signed(spec, &read(path)).await {
-        Err(Error::Plugin { error: PluginError::BadInput(reason), .. }) => {
-            assert!(!reason.trim().is_empty(), "bad input {}: the error gives no reason", path.display());
+        Err(Error::Plugin {
+            error: PluginError::BadInput(reason),
+            ..
+        }) => {
+            assert!(
+                !reason.trim().is_empty(),
+                "bad input {}: the error gives no reason",
+                path.display()
+            );
         }
-        other => panic!("bad input {}: expected a bad-input error with a reason, got {other:?}", path.display()),
+        other => panic!(
+            "bad input {}: expected a bad-input error with a reason, got {other:?}",
+            path.display()
+        ),
     }
 }
 
@@ -194,12 +237,23 @@ async fn outbound(spec: &ChannelSpec) {
         .await
         .unwrap_or_else(|e| panic!("outbound: render failed: {e}"));
     if let TransportRequest::Http(h) = &request {
-        h.method.parse::<http::Method>().unwrap_or_else(|e| panic!("outbound: bad method {:?}: {e}", h.method));
-        let uri: http::Uri = h.url.parse().unwrap_or_else(|e| panic!("outbound: bad url {:?}: {e}", h.url));
-        assert!(uri.scheme().is_some() && uri.host().is_some(), "outbound: url {:?} is not absolute", h.url);
+        h.method
+            .parse::<http::Method>()
+            .unwrap_or_else(|e| panic!("outbound: bad method {:?}: {e}", h.method));
+        let uri: http::Uri = h
+            .url
+            .parse()
+            .unwrap_or_else(|e| panic!("outbound: bad url {:?}: {e}", h.url));
+        assert!(
+            uri.scheme().is_some() && uri.host().is_some(),
+            "outbound: url {:?} is not absolute",
+            h.url
+        );
         for (name, value) in &h.headers {
-            http::HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|e| panic!("outbound: bad header name {name:?}: {e}"));
-            http::HeaderValue::from_str(value).unwrap_or_else(|e| panic!("outbound: bad header value for {name}: {e}"));
+            http::HeaderName::from_bytes(name.as_bytes())
+                .unwrap_or_else(|e| panic!("outbound: bad header name {name:?}: {e}"));
+            http::HeaderValue::from_str(value)
+                .unwrap_or_else(|e| panic!("outbound: bad header value for {name}: {e}"));
         }
     }
     let answer = |status: u16| {
@@ -212,18 +266,27 @@ async fn outbound(spec: &ChannelSpec) {
     let sent = spec.plugin.interpret_response(&request, &answer(200)).await;
     match sent {
         Ok(o) => assert!(
-            matches!(o.state, silta_model::DeliveryState::Sent | silta_model::DeliveryState::Delivered),
+            matches!(
+                o.state,
+                silta_model::DeliveryState::Sent | silta_model::DeliveryState::Delivered
+            ),
             "outbound: a 200 answer must mean sent or delivered, got {o:?}"
         ),
         Err(e) => panic!("outbound: a 200 answer failed: {e}"),
     }
     match spec.plugin.interpret_response(&request, &answer(503)).await {
-        Err(Error::Plugin { error: PluginError::Retryable { .. }, .. }) => {}
+        Err(Error::Plugin {
+            error: PluginError::Retryable { .. },
+            ..
+        }) => {}
         other => panic!("outbound: a 503 answer must be retryable, got {other:?}"),
     }
     match spec.plugin.interpret_response(&request, &answer(400)).await {
         Ok(o) if o.state == silta_model::DeliveryState::Failed => {}
-        Err(Error::Plugin { error: PluginError::Permanent(_), .. }) => {}
+        Err(Error::Plugin {
+            error: PluginError::Permanent(_),
+            ..
+        }) => {}
         other => panic!("outbound: a 400 answer must mean failed, got {other:?}"),
     }
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use silta_compliance::{ChannelSpec, check_channel};
-use silta_model::{Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey};
+use silta_model::{
+    Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey,
+};
 use silta_plugin_test::Harness;
 use silta_plugin_test::contract::OutboundMessage;
 

@@ -37,7 +37,9 @@ pub fn machine_and_date() -> String {
                 .map(|s| s.trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     format!("{cpu}, {cores} cores; {date}")
 }
@@ -53,7 +55,8 @@ pub fn criterion_mean_ns(group: &str, name: &str) -> Option<f64> {
             .find(|p| p.join("CACHEDIR.TAG").is_file())?
             .join("criterion"),
     };
-    let text = std::fs::read_to_string(dir.join(group).join(name).join("new/estimates.json")).ok()?;
+    let text =
+        std::fs::read_to_string(dir.join(group).join(name).join("new/estimates.json")).ok()?;
     let at = text.find("\"mean\"")?;
     let rest = &text[at..];
     let pe = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();

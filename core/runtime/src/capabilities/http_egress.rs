@@ -14,7 +14,9 @@ use http::HeaderValue;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::capabilities::transport::{HttpTransport, OutboundHeader, OutboundRequest, TransportError};
+use crate::capabilities::transport::{
+    HttpTransport, OutboundHeader, OutboundRequest, TransportError,
+};
 use crate::state::PluginShared;
 
 /// The `wasi:http` hooks for one store.
@@ -126,7 +128,9 @@ async fn send_via(
         tracing::warn!(plugin = %plugin, error = %e, "outbound HTTP transport failed");
         match e {
             TransportError::Unreachable(_) => wasmtime_wasi_http::Error::ConnectionRefused,
-            TransportError::NotRecorded { .. } => wasmtime_wasi_http::Error::InternalError(Some(e.to_string())),
+            TransportError::NotRecorded { .. } => {
+                wasmtime_wasi_http::Error::InternalError(Some(e.to_string()))
+            }
         }
     })?;
     let mut builder = http::Response::builder().status(answer.status);

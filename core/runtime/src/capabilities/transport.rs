@@ -64,5 +64,9 @@ pub enum TransportError {
 #[async_trait::async_trait]
 pub trait HttpTransport: Send + Sync + 'static {
     /// Send one request for `plugin`.
-    async fn send(&self, plugin: &PluginId, request: OutboundRequest) -> Result<OutboundResponse, TransportError>;
+    async fn send(
+        &self,
+        plugin: &PluginId,
+        request: OutboundRequest,
+    ) -> Result<OutboundResponse, TransportError>;
 }
