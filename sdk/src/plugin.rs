@@ -1,8 +1,9 @@
 //! The traits a plugin implements, and their glue to the generated exports.
 //!
-//! Every function is an associated function without `self`: the host calls
-//! each export in a fresh instance, so there is no state between calls to
-//! keep in a value (use [`crate::kv`] for state that must survive).
+//! Every function is an associated function without `self`: a call may run
+//! in a fresh instance or in one reused from an earlier call, so keep no
+//! state between calls in memory (use [`crate::kv`] for state that must
+//! survive) and keep `normalize` deterministic: the host replays events.
 
 use std::marker::PhantomData;
 
@@ -16,9 +17,9 @@ use crate::types::{
 ///
 /// The host calls [`Plugin::describe`] when it loads the plugin and refuses
 /// it unless the id and version equal those of the manifest
-/// (`plugin.toml`), so keep the three in step. The host grants it only the
-/// `log` capability at that point, so `describe` must not need anything
-/// else.
+/// (`plugin.toml`), so keep the three in step. Return constants: an
+/// operator may have granted the plugin nothing beyond `log`, and
+/// `describe` must work all the same.
 pub trait Plugin {
     /// The plugin's id, version, name, description and identity kinds.
     fn describe() -> PluginInfo;

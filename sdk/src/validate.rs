@@ -252,10 +252,14 @@ fn renamed(error: ModelError, model_field: &str, field: &str) -> PluginError {
     PluginError::BadInput(message)
 }
 
-/// A fixed channel account, only to run the core's idempotency-key checks.
+/// A fixed channel account, only to run the core's idempotency-key checks;
+/// parsed once per instance, not per provider id checked.
 fn probe_account() -> ChannelAccountId {
-    ChannelAccountId::parse("probe", "01890a5d-ac96-7000-8000-000000000000")
-        .unwrap_or_else(|_| unreachable!("a valid UUIDv7 literal"))
+    static PROBE: std::sync::LazyLock<ChannelAccountId> = std::sync::LazyLock::new(|| {
+        ChannelAccountId::parse("probe", "01890a5d-ac96-7000-8000-000000000000")
+            .unwrap_or_else(|_| unreachable!("a valid UUIDv7 literal"))
+    });
+    *PROBE
 }
 
 #[cfg(test)]

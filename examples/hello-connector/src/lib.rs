@@ -80,7 +80,10 @@ pub fn verify(event: &InboundEvent) -> Result<(), PluginError> {
         return Ok(());
     }
     // Say what was refused, never the payload: it holds personal data.
-    silta_sdk::warn!("refused an event on {}: bad signature", event.channel_account);
+    silta_sdk::warn!(
+        "refused an event on {}: bad signature",
+        event.channel_account
+    );
     Err(PluginError::unauthorized(format!(
         "`{}` does not match the body; sign the raw body with the shared key",
         mapping::SIGNATURE_HEADER

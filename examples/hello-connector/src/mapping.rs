@@ -275,18 +275,36 @@ mod tests {
     fn malformed_greetings_are_bad_input_naming_the_field() {
         for (body, reason) in [
             ("not json", "not a hello greeting"),
-            (r#"{"id":"1","text":"x","sent_at":"2026-11-23T20:00:00Z"}"#, "missing field `from`"),
-            (r#"{"id":"1","from":"nope","text":"x","sent_at":"2026-11-23T20:00:00Z"}"#, "from:"),
-            (r#"{"id":"1","from":"a@b.fi","text":"  ","sent_at":"2026-11-23T20:00:00Z"}"#, "text"),
-            (r#"{"id":"","from":"a@b.fi","text":"x","sent_at":"2026-11-23T20:00:00Z"}"#, "id"),
-            (r#"{"id":"1","from":"a@b.fi","text":"x","sent_at":"yesterday"}"#, "sent_at"),
+            (
+                r#"{"id":"1","text":"x","sent_at":"2026-11-23T20:00:00Z"}"#,
+                "missing field `from`",
+            ),
+            (
+                r#"{"id":"1","from":"nope","text":"x","sent_at":"2026-11-23T20:00:00Z"}"#,
+                "from:",
+            ),
+            (
+                r#"{"id":"1","from":"a@b.fi","text":"  ","sent_at":"2026-11-23T20:00:00Z"}"#,
+                "text",
+            ),
+            (
+                r#"{"id":"","from":"a@b.fi","text":"x","sent_at":"2026-11-23T20:00:00Z"}"#,
+                "id",
+            ),
+            (
+                r#"{"id":"1","from":"a@b.fi","text":"x","sent_at":"yesterday"}"#,
+                "sent_at",
+            ),
         ] {
             let error = normalize(&event(body)).expect_err(body);
             assert_eq!(error.kind(), "bad-input", "{body}: {error:?}");
             assert!(error.message().contains(reason), "{body}: {error:?}");
         }
         let huge = "x".repeat(MAX_BODY_BYTES + 1);
-        assert_eq!(normalize(&event(&huge)).expect_err("huge").kind(), "bad-input");
+        assert_eq!(
+            normalize(&event(&huge)).expect_err("huge").kind(),
+            "bad-input"
+        );
     }
 
     #[test]
@@ -341,7 +359,11 @@ mod tests {
         let cases = [
             (message(text()), "ftp://x", "config key endpoint"),
             (message(Vec::new()), "https://x.test", "no text"),
-            (message(vec![Part::Html("<p>x</p>".into())]), "https://x.test", "parts[0]"),
+            (
+                message(vec![Part::Html("<p>x</p>".into())]),
+                "https://x.test",
+                "parts[0]",
+            ),
             (
                 OutboundMessage {
                     recipient: Identity::phone("+358401234567"),

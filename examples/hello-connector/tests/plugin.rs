@@ -70,17 +70,23 @@ fn reply(channel_account: String) -> OutboundMessage {
 #[test]
 fn the_manifest_matches_describe_and_the_code() {
     // The host's own parser: a field it would refuse fails here first.
-    let manifest = Manifest::load(&crate_dir().join("plugin.toml"))
-        .unwrap_or_else(|error| panic!("{error}"));
+    let manifest =
+        Manifest::load(&crate_dir().join("plugin.toml")).unwrap_or_else(|error| panic!("{error}"));
     let info = Hello::describe();
     assert_eq!((manifest.id.as_str(), info.id.as_str()), (ID, ID));
     assert_eq!(manifest.version, info.version);
-    assert_eq!(manifest.worlds.into_iter().collect::<Vec<_>>(), [World::Channel]);
+    assert_eq!(
+        manifest.worlds.into_iter().collect::<Vec<_>>(),
+        [World::Channel]
+    );
     assert_eq!(
         manifest.capabilities.into_iter().collect::<Vec<_>>(),
         [Capability::Log, Capability::Secrets, Capability::Config]
     );
-    assert_eq!(manifest.secrets.into_iter().collect::<Vec<_>>(), [SIGNING_KEY]);
+    assert_eq!(
+        manifest.secrets.into_iter().collect::<Vec<_>>(),
+        [SIGNING_KEY]
+    );
 }
 
 #[tokio::test]
@@ -125,7 +131,10 @@ async fn render_posts_a_signed_reply_to_the_endpoint() {
     let TransportRequest::Http(request) = rendered else {
         panic!("expected an HTTP request, got {rendered:?}");
     };
-    assert_eq!((request.method.as_str(), request.url.as_str()), ("POST", ENDPOINT));
+    assert_eq!(
+        (request.method.as_str(), request.url.as_str()),
+        ("POST", ENDPOINT)
+    );
     let body: serde_json::Value = serde_json::from_slice(&request.body).expect("a JSON body");
     assert_eq!(body["to"], "aino@example.fi");
     assert_eq!(body["text"], "Hello Aino, your order ships today.");

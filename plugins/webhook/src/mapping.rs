@@ -3,7 +3,6 @@
 //! natively in the golden-fixture tests. The signature is checked before
 //! this, in [`crate::signature`].
 
-use serde_json::Value;
 use silta_sdk::types::{
     Assurance, Attachment, DeliveryState, DeliveryUpdate, Identity, InboundEvent, Interaction,
     Normalized, PluginError, ThreadKey, Timestamp,
@@ -11,7 +10,7 @@ use silta_sdk::types::{
 use silta_sdk::{InteractionBuilder, validate};
 
 use crate::kinds;
-use crate::payload::Fields;
+use crate::payload::{Fields, Json};
 
 type Result<T, E = PluginError> = std::result::Result<T, E>;
 
@@ -22,7 +21,7 @@ pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// What one webhook request contains: one message or one status callback.
 pub fn normalize(event: &InboundEvent) -> Result<Vec<Normalized>> {
     check_size(&event.body)?;
-    let value: Value = serde_json::from_slice(&event.body).map_err(|error| {
+    let value: Json<'_> = serde_json::from_slice(&event.body).map_err(|error| {
         PluginError::bad_input(format!("the payload is not valid JSON: {error}"))
     })?;
     let payload = Fields::root(&value)?;

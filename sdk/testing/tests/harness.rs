@@ -23,7 +23,7 @@ fn write_manifest(dir: &std::path::Path, hosts: &[&str]) -> std::path::PathBuf {
             .secrets(&["token"])
             .toml(),
     )
-    .unwrap();
+    .expect("write manifest");
     path
 }
 
