@@ -95,8 +95,11 @@ fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("SILTA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("SILTA_LOG_FORMAT").is_ok_and(|v| v == "json");
+    use std::io::IsTerminal as _;
+    // Colour only on a terminal: logs go to files and collectors too.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
