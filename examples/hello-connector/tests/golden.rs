@@ -62,38 +62,17 @@ fn payloads(group: &str) -> Vec<PathBuf> {
 /// compares its rendering with the expected file (or, with `BLESS=1`,
 /// rewrites the file). Returns how many payloads ran.
 fn run_group(group: &str, check: impl Fn(&Path, &Result<Vec<Normalized>, PluginError>)) -> usize {
-    let bless = std::env::var_os("BLESS").is_some_and(|value| value == "1");
     let paths = payloads(group);
-    let mut mismatches = Vec::new();
-    for path in &paths {
+    silta_plugin_test::golden::assert_all(paths.iter().map(|path| {
         let body = std::fs::read(path).expect("read the payload");
         let result = mapping::normalize(&event(body));
         check(path, &result);
-        let actual = to_pretty_string(&result);
-        let expected_path = path.with_extension("expected.json");
-        if bless {
-            std::fs::write(&expected_path, &actual).expect("write the expected file");
-            continue;
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => mismatches.push(format!(
-                "{}:\n--- expected\n{expected}+++ actual\n{actual}",
-                path.display()
-            )),
-            Err(_) => mismatches.push(format!(
-                "{}: {} is missing (BLESS=1 creates it); it would be:\n{actual}",
-                path.display(),
-                expected_path.display()
-            )),
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "{} fixture(s) differ:\n\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+        silta_plugin_test::golden::check(
+            &path.with_extension("expected.json"),
+            &to_pretty_string(&result),
+        )
+        .map_err(|message| format!("{}: {message}", path.display()))
+    }));
     paths.len()
 }
 

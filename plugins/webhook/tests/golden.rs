@@ -77,38 +77,14 @@ fn run_group(
     group: &str,
     check: impl Fn(&Path, &Result<Vec<silta_sdk::types::Normalized>, silta_sdk::PluginError>),
 ) -> usize {
-    let bless = std::env::var_os("BLESS").is_some_and(|v| v == "1");
-    let mut mismatches = Vec::new();
     let paths = fixtures(group);
-    for path in &paths {
+    silta_plugin_test::golden::assert_all(paths.iter().map(|path| {
         let body = std::fs::read(path).expect("read fixture");
         let result = mapping::normalize(&event(body));
         check(path, &result);
-        let actual = to_pretty_string(&result);
-        let expected_path = expected_path(path);
-        if bless {
-            std::fs::write(&expected_path, &actual).expect("write expected file");
-            continue;
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => mismatches.push(format!(
-                "{}:\n--- expected\n{expected}+++ actual\n{actual}",
-                path.display()
-            )),
-            Err(_) => mismatches.push(format!(
-                "{}: no {} (run with BLESS=1 to create it)\n{actual}",
-                path.display(),
-                expected_path.display()
-            )),
-        }
-    }
-    assert!(
-        mismatches.is_empty(),
-        "{} fixture(s) differ:\n\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+        silta_plugin_test::golden::check(&expected_path(path), &to_pretty_string(&result))
+            .map_err(|message| format!("{}: {message}", path.display()))
+    }));
     paths.len()
 }
 

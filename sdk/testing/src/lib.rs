@@ -24,9 +24,11 @@
 //! - [`Harness`]: builds and starts a [`PluginUnderTest`].
 //! - [`recording`]: the recordings file and the replaying/recording transport.
 //! - [`build`]: compiling a plugin crate to a component.
+//! - [`golden`]: golden files with `BLESS=1`.
 
 pub mod build;
 mod error;
+pub mod golden;
 mod harness;
 pub mod recording;
 

@@ -138,26 +138,9 @@ async fn golden(spec: &ChannelSpec, path: &Path) {
     let actual = stable_json(&out);
     let expected_path = PathBuf::from(path.to_string_lossy().replace(".json", ".normalized.json"));
     let rendered = serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n";
-    if std::env::var("BLESS").is_ok_and(|v| v == "1") {
-        std::fs::write(&expected_path, &rendered)
-            .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
-        return;
+    if let Err(message) = silta_plugin_test::golden::check(&expected_path, &rendered) {
+        panic!("golden {}: {message}", path.display());
     }
-    let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
-        panic!(
-            "golden {}: {} is missing; create it with BLESS=1. It would be:\n{rendered}",
-            path.display(),
-            expected_path.display()
-        )
-    });
-    let expected: Value = serde_json::from_str(&expected).unwrap_or(Value::Null);
-    assert_eq!(
-        actual,
-        expected,
-        "golden {}: the output differs from {} (BLESS=1 rewrites it). Actual:\n{rendered}",
-        path.display(),
-        expected_path.display()
-    );
 }
 
 async fn idempotent(spec: &ChannelSpec, path: &Path) {
