@@ -9,6 +9,7 @@
 //!
 //! [engine]
 //! pooling = true
+//! warm_instances_per_plugin = 2   # 0: a fresh instance for every call
 //!
 //! # Grant a bundled or external plugin what it asks for.
 //! [[plugins]]
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use silta_runtime::allowed_hosts::AllowedHost;
+use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::{Grant, SecretValue};
 use silta_runtime::manifest::{Capability, Limits, PluginId};
 
@@ -106,6 +108,10 @@ pub struct EngineConfig {
     /// Concurrent plugin instances in the pool.
     #[serde(default = "default_pool_instances")]
     pub pool_instances: u32,
+    /// Idle instances kept per plugin for later calls; 0 gives every call
+    /// a fresh instance (no plugin memory survives between calls).
+    #[serde(default = "default_warm_instances")]
+    pub warm_instances_per_plugin: usize,
 }
 
 impl Default for EngineConfig {
@@ -113,6 +119,7 @@ impl Default for EngineConfig {
         Self {
             pooling: true,
             pool_instances: default_pool_instances(),
+            warm_instances_per_plugin: default_warm_instances(),
         }
     }
 }
@@ -185,8 +192,13 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8640))
 }
 
+// Engine defaults come from the runtime, so the two cannot drift.
 fn default_pool_instances() -> u32 {
-    128
+    EngineOptions::default().pool_instances
+}
+
+fn default_warm_instances() -> usize {
+    EngineOptions::default().warm_instances_per_plugin
 }
 
 impl Config {
@@ -264,6 +276,16 @@ config = { endpoint = "https://hooks.example.com/in" }
         )
         .expect("valid");
         assert_eq!(c.api.listen.port(), 9000);
+        assert_eq!(
+            c.engine.warm_instances_per_plugin,
+            EngineOptions::default().warm_instances_per_plugin
+        );
+        let fresh = Config::parse(
+            "config_version = 1\n[engine]\nwarm_instances_per_plugin = 0\n",
+            Path::new("c.toml"),
+        )
+        .expect("valid");
+        assert_eq!(fresh.engine.warm_instances_per_plugin, 0);
         assert_eq!(c.plugins[0].allowed_hosts.len(), 1);
     }
 

@@ -30,6 +30,7 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
         engine: EngineOptions {
             pooling: config.engine.pooling,
             pool_instances: config.engine.pool_instances,
+            warm_instances_per_plugin: config.engine.warm_instances_per_plugin,
             ..EngineOptions::default()
         },
         cache_dir: Some(config.data_dir.join("cache").join("plugins")),
