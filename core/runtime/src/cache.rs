@@ -42,11 +42,6 @@ impl CodeCache {
         Ok(Self { dir })
     }
 
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn key(engine: &Engine, wasm: &[u8]) -> String {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);

@@ -148,11 +148,6 @@ impl Policy {
         self.secrets.get(name)
     }
 
-    /// Every secret the plugin may use, by name.
-    pub fn secrets(&self) -> impl Iterator<Item = (&String, &SecretValue)> {
-        self.secrets.iter()
-    }
-
     /// The plugin's configuration values (empty without the capability).
     pub fn config(&self) -> Option<&BTreeMap<String, String>> {
         self.allows(Capability::Config).then_some(&self.config)

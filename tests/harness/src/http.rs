@@ -63,11 +63,6 @@ impl LoopbackServer {
         format!("http://{}", self.addr)
     }
 
-    /// The port.
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
     /// Requests seen so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
