@@ -5,7 +5,23 @@
 //! data_dir = "./silta-data"
 //!
 //! [api]
-//! listen = "127.0.0.1:8640"
+//! listen = "127.0.0.1:8080"
+//! tokens = []                  # bearer tokens; also SILTA_API_TOKEN; else one is generated
+//! max_body_bytes = 1048576
+//!
+//! [store]
+//! fsync = true                 # fsync every commit (off: safe from crashes, not power cuts)
+//!
+//! [pipeline]
+//! workers = 4                  # inbound workers; a party always uses the same one
+//! max_attempts = 10            # outbound attempts before dead-lettering
+//! retry_initial_ms = 1000
+//! retry_max_seconds = 300
+//! shutdown_grace_seconds = 30
+//!
+//! [[channel_accounts]]
+//! name = "shop"                # POST /v1/ingest/shop
+//! plugin = "webhook"
 //!
 //! [engine]
 //! pooling = true
@@ -22,7 +38,7 @@
 //! ```
 //!
 //! Unknown fields are rejected. Secrets are never written in the file: each
-//! names the environment variable that holds it.
+//! names the environment variable (`env`) or the file (`file`) that holds it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -59,6 +75,89 @@ pub struct Config {
     /// Plugin grants (and external plugins).
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
+    /// The store.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Pipeline tuning.
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// Our endpoints and the plugins that serve them.
+    #[serde(default)]
+    pub channel_accounts: Vec<ChannelAccountConfig>,
+}
+
+/// Store settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Fsync every commit.
+    #[serde(default = "yes")]
+    pub fsync: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { fsync: true }
+    }
+}
+
+/// Pipeline settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Inbound workers.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// Outbound attempts before dead-lettering.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay, in milliseconds.
+    #[serde(default = "default_retry_initial_ms")]
+    pub retry_initial_ms: u64,
+    /// Longest retry delay, in seconds.
+    #[serde(default = "default_retry_max_seconds")]
+    pub retry_max_seconds: u64,
+    /// How long shutdown waits for in-flight work.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            workers: default_workers(),
+            max_attempts: default_max_attempts(),
+            retry_initial_ms: default_retry_initial_ms(),
+            retry_max_seconds: default_retry_max_seconds(),
+            shutdown_grace_seconds: default_grace(),
+        }
+    }
+}
+
+fn default_workers() -> usize {
+    4
+}
+fn default_max_attempts() -> u32 {
+    10
+}
+fn default_retry_initial_ms() -> u64 {
+    1000
+}
+fn default_retry_max_seconds() -> u64 {
+    300
+}
+fn default_grace() -> u64 {
+    30
+}
+
+/// A channel account: the name in the ingest URL and its plugin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelAccountConfig {
+    /// Name (`POST /v1/ingest/{name}`); letters, digits, `-` and `_`.
+    pub name: String,
+    /// The channel plugin serving it.
+    pub plugin: PluginId,
 }
 
 /// HTTP API settings.
@@ -68,14 +167,27 @@ pub struct ApiConfig {
     /// Listen address; loopback by default.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// Accepted bearer tokens (besides `SILTA_API_TOKEN`). With none, a
+    /// token is generated and kept in the data directory.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    /// Largest ingest body, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             listen: default_listen(),
+            tokens: Vec::new(),
+            max_body_bytes: default_max_body(),
         }
     }
+}
+
+fn default_max_body() -> usize {
+    1024 * 1024
 }
 
 /// Normalization settings.
@@ -124,12 +236,18 @@ impl Default for EngineConfig {
     }
 }
 
-/// Where a secret's value comes from.
+/// Where a secret's value comes from: `{ env = "VAR" }` or
+/// `{ file = "path" }` (its contents, trailing whitespace trimmed).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretSource {
     /// The environment variable holding it.
-    pub env: String,
+    pub env: Option<String>,
+    /// The file holding it.
+    pub file: Option<PathBuf>,
+    /// Create the file with a random value when it is missing.
+    #[serde(default)]
+    pub generate: bool,
 }
 
 /// One plugin's grant.
@@ -162,12 +280,30 @@ impl PluginConfig {
     pub fn grant(&self) -> anyhow::Result<Grant> {
         let mut secrets = BTreeMap::new();
         for (name, source) in &self.secrets {
-            let value = std::env::var(&source.env).with_context(|| {
-                format!(
-                    "plugin {}: secret `{name}` expects environment variable {} to be set",
-                    self.id, source.env
-                )
-            })?;
+            let value = match (&source.env, &source.file) {
+                (Some(var), None) => std::env::var(var).with_context(|| {
+                    format!(
+                        "plugin {}: secret `{name}` expects environment variable {var} to be set",
+                        self.id
+                    )
+                })?,
+                (None, Some(file)) => {
+                    if source.generate && !file.exists() {
+                        crate::secret_file::generate(file)?;
+                    }
+                    crate::secret_file::read(file).with_context(|| {
+                        format!(
+                            "plugin {}: secret `{name}` from file {}",
+                            self.id,
+                            file.display()
+                        )
+                    })?
+                }
+                _ => bail!(
+                    "plugin {}: secret `{name}` needs exactly one of `env = \"VAR\"` or `file = \"path\"`",
+                    self.id
+                ),
+            };
             secrets.insert(name.clone(), SecretValue::new(value.into_bytes()));
         }
         Ok(Grant {
@@ -189,7 +325,7 @@ fn default_data_dir() -> PathBuf {
 }
 
 fn default_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8640))
+    SocketAddr::from(([127, 0, 0, 1], 8080))
 }
 
 // Engine defaults come from the runtime, so the two cannot drift.
@@ -202,17 +338,46 @@ fn default_warm_instances() -> usize {
 }
 
 impl Config {
-    /// The embedded default: data in `./silta-data`, API on loopback,
-    /// bundled plugins loaded with only `log` granted.
+    /// The embedded default: data in `./silta-data`, API on
+    /// 127.0.0.1:8080, the bundled plugins, and a channel account
+    /// `webhook` served by the webhook plugin, whose signing key is
+    /// generated into `silta-data/secrets/webhook-signing-key`.
     pub fn embedded_default() -> Self {
+        let data_dir = default_data_dir();
+        let webhook = PluginConfig {
+            id: PluginId::new("webhook").unwrap_or_else(|_| unreachable!("valid id")),
+            path: None,
+            capabilities: [Capability::Log, Capability::Secrets, Capability::Config]
+                .into_iter()
+                .collect(),
+            allowed_hosts: Vec::new(),
+            secrets: [(
+                "signing-key".to_owned(),
+                SecretSource {
+                    env: None,
+                    file: Some(data_dir.join("secrets").join("webhook-signing-key")),
+                    generate: true,
+                },
+            )]
+            .into_iter()
+            .collect(),
+            config: BTreeMap::new(),
+            limits: None,
+        };
         Self {
             config_version: 1,
-            data_dir: default_data_dir(),
             api: ApiConfig::default(),
             engine: EngineConfig::default(),
             contact_format: ContactFormatConfig::default(),
             bundled_plugins: true,
-            plugins: Vec::new(),
+            channel_accounts: vec![ChannelAccountConfig {
+                name: "webhook".into(),
+                plugin: webhook.id.clone(),
+            }],
+            plugins: vec![webhook],
+            store: StoreConfig::default(),
+            pipeline: PipelineConfig::default(),
+            data_dir,
         }
     }
 
@@ -235,6 +400,28 @@ impl Config {
                     "configuration {}: plugin `{}` is listed twice",
                     origin.display(),
                     p.id
+                );
+            }
+        }
+        let mut names = BTreeSet::new();
+        for account in &config.channel_accounts {
+            let valid = !account.name.is_empty()
+                && account
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                bail!(
+                    "configuration {}: channel account name {:?} may hold only letters, digits, `-` and `_`",
+                    origin.display(),
+                    account.name
+                );
+            }
+            if !names.insert(account.name.clone()) {
+                bail!(
+                    "configuration {}: channel account `{}` is listed twice",
+                    origin.display(),
+                    account.name
                 );
             }
         }

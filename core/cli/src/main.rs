@@ -1,15 +1,18 @@
 //! `silta`: the omnichannel integration sidecar.
 //!
 //! ```text
-//! silta run [--config FILE]          run on the embedded default (./silta-data, 127.0.0.1:8640)
+//! silta run [--config FILE]          run on the embedded default (./silta-data, 127.0.0.1:8080)
 //! silta check [--config FILE]        validate the configuration and plugins
+//! silta dlq list|replay [filters]    the dead-letter queue
 //! silta plugin inspect FILE.wasm     show a plugin's worlds, exports, imports and requested capabilities
 //! ```
 
 mod bundled;
 mod config;
+mod dlq_cmd;
 mod plugin_cmd;
 mod run;
+mod secret_file;
 
 use std::path::PathBuf;
 
@@ -45,6 +48,73 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// The dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// List dead letters, oldest first.
+    List {
+        /// Configuration file (TOML).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        filter: DlqFilter,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay dead letters: one (`--id`), those matching a filter, or all
+    /// (`--all`). A replay that succeeds leaves the queue.
+    Replay {
+        /// Configuration file (TOML).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        filter: DlqFilter,
+        /// Replay every dead letter.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct DlqFilter {
+    /// One dead letter.
+    #[arg(long)]
+    id: Option<i64>,
+    /// Only from this plugin.
+    #[arg(long)]
+    plugin: Option<String>,
+    /// Only this stage (normalize, link, render, send, deliver).
+    #[arg(long)]
+    stage: Option<String>,
+    /// Only this error kind (bad_input, trapped, deadline_exceeded, ...).
+    #[arg(long)]
+    kind: Option<String>,
+    /// At most this many.
+    #[arg(long)]
+    limit: Option<u32>,
+}
+
+impl DlqFilter {
+    fn is_empty(&self) -> bool {
+        self.id.is_none() && self.plugin.is_none() && self.stage.is_none() && self.kind.is_none()
+    }
+
+    fn into_filter(self) -> silta_store::records::DeadLetterFilter {
+        silta_store::records::DeadLetterFilter {
+            id: self.id,
+            plugin: self.plugin,
+            stage: self.stage,
+            error_kind: self.kind,
+            limit: self.limit,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -80,6 +150,20 @@ fn main() -> std::process::ExitCode {
             Command::Plugin {
                 command: PluginCommand::Inspect { file, manifest },
             } => plugin_cmd::inspect(&file, manifest.as_deref()),
+            Command::Dlq {
+                command: DlqCommand::List { config, filter, json },
+            } => dlq_cmd::list(config.as_deref(), filter.into_filter(), json).await,
+            Command::Dlq {
+                command: DlqCommand::Replay { config, filter, all },
+            } => {
+                if filter.is_empty() && !all {
+                    Err(anyhow::anyhow!(
+                        "say which dead letters to replay: --id N, a filter (--plugin, --stage, --kind), or --all"
+                    ))
+                } else {
+                    dlq_cmd::replay(config.as_deref(), filter.into_filter()).await
+                }
+            }
         }
     });
     match result {

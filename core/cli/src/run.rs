@@ -1,14 +1,10 @@
-//! `silta run` and `silta check`.
+//! `silta run`, `silta check` and `silta dlq`.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use silta_runtime::capabilities::kv::KvStore;
 use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::Grant;
 use silta_runtime::manifest::{Capability, Manifest};
@@ -16,17 +12,33 @@ use silta_runtime::{Plugin, PluginSource, Runtime, RuntimeOptions};
 
 use crate::bundled::BUNDLED;
 use crate::config::Config;
-
-struct AppState {
-    plugins: Vec<Arc<Plugin>>,
-    runtime: Runtime,
-}
+use crate::secret_file;
+use metrics_exporter_prometheus::PrometheusBuilder;
+use silta_api::AppState;
+use silta_pipeline::backoff::Backoff;
+use silta_pipeline::channels::Channels;
+use silta_pipeline::http_client::HttpClient;
+use silta_pipeline::inbound::{Inbound, InboundOptions};
+use silta_pipeline::kv::StoreKv;
+use silta_pipeline::outbound::Outbound;
+use silta_pipeline::sender::{Sender, SenderOptions};
+use silta_pipeline::webhooks::{WebhookDeliverer, WebhookOptions};
+use silta_store::Store;
+use silta_store::sqlite::{SqliteOptions, SqliteStore};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
 
 /// Load every plugin the configuration names (bundled ones included).
-async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugin>>)> {
+async fn load_plugins(
+    config: &Config,
+    kv: Option<Arc<dyn KvStore>>,
+) -> anyhow::Result<(Runtime, Vec<Arc<Plugin>>)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let defaults = RuntimeOptions::default();
     let runtime = Runtime::new(RuntimeOptions {
+        kv: kv.unwrap_or(defaults.kv),
         engine: EngineOptions {
             pooling: config.engine.pooling,
             pool_instances: config.engine.pool_instances,
@@ -35,7 +47,8 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
         },
         cache_dir: Some(config.data_dir.join("cache").join("plugins")),
         normalize: config.contact_format.normalize_options()?,
-        ..RuntimeOptions::default()
+        kv_quota: defaults.kv_quota,
+        http_transport: defaults.http_transport,
     })?;
     tracing::info!(allocation = ?runtime.engine().allocation(), "wasm engine ready");
     let mut sources = Vec::new();
@@ -104,64 +117,213 @@ async fn load_plugins(config: &Config) -> anyhow::Result<(Runtime, Vec<Arc<Plugi
 /// `silta check`: parse the configuration and load every plugin.
 pub async fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
-    let (_, plugins) = load_plugins(&config).await?;
+    let (_, plugins) = load_plugins(&config, None).await?;
+    channel_plugins(&config, &plugins)?;
     println!("configuration OK; {} plugin(s) load:", plugins.len());
     for p in &plugins {
         println!("  {} {} ({})", p.id(), p.info().version, p.info().name);
     }
+    for account in &config.channel_accounts {
+        println!(
+            "  channel account {} -> plugin {}",
+            account.name, account.plugin
+        );
+    }
     Ok(())
 }
 
-/// `silta run`: load plugins and serve the API until SIGINT or SIGTERM.
+/// `(name, plugin)` for every configured channel account.
+fn channel_plugins(
+    config: &Config,
+    plugins: &[Arc<Plugin>],
+) -> anyhow::Result<Vec<(String, Arc<Plugin>)>> {
+    config
+        .channel_accounts
+        .iter()
+        .map(|account| {
+            let plugin = plugins
+                .iter()
+                .find(|p| p.id() == &account.plugin)
+                .with_context(|| {
+                    format!(
+                        "channel account `{}` names plugin `{}`, which is not loaded",
+                        account.name, account.plugin
+                    )
+                })?;
+            Ok((account.name.clone(), Arc::clone(plugin)))
+        })
+        .collect()
+}
+
+/// Everything `run` and `dlq` share: the store, plugins and pipeline.
+pub(crate) struct Node {
+    pub(crate) config: Config,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) inbound: Arc<Inbound>,
+    pub(crate) outbound: Arc<Outbound>,
+    pub(crate) sender: Arc<Sender>,
+    pub(crate) client: Arc<HttpClient>,
+}
+
+impl Node {
+    pub(crate) async fn open(config_path: Option<&Path>) -> anyhow::Result<Self> {
+        let config = Config::load(config_path)?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let db = config.data_dir.join("silta.db");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(
+                &db,
+                &SqliteOptions {
+                    fsync: config.store.fsync,
+                    ..SqliteOptions::default()
+                },
+            )
+            .await
+            .with_context(|| format!("opening the store {}", db.display()))?,
+        );
+        let kv: Arc<dyn KvStore> = Arc::new(StoreKv::new(Arc::clone(&store)));
+        let (_, plugins) = load_plugins(&config, Some(kv)).await?;
+        tracing::info!(count = plugins.len(), "plugins loaded");
+        let channels = Channels::register(&*store, channel_plugins(&config, &plugins)?).await?;
+        let inbound = Inbound::new(
+            Arc::clone(&store),
+            channels.clone(),
+            InboundOptions {
+                workers: config.pipeline.workers.max(1),
+                ..InboundOptions::default()
+            },
+        );
+        let wake = Arc::new(Notify::new());
+        let outbound = Arc::new(Outbound::new(
+            Arc::clone(&store),
+            channels.clone(),
+            Arc::clone(&wake),
+        ));
+        let client = Arc::new(HttpClient::new(Duration::from_secs(30)));
+        let sender = Sender::new(
+            Arc::clone(&store),
+            channels,
+            Arc::clone(&client),
+            SenderOptions {
+                max_attempts: config.pipeline.max_attempts.max(1),
+                backoff: Backoff {
+                    initial: Duration::from_millis(config.pipeline.retry_initial_ms.max(1)),
+                    max: Duration::from_secs(config.pipeline.retry_max_seconds.max(1)),
+                },
+                ..SenderOptions::default()
+            },
+            wake,
+        );
+        Ok(Self {
+            config,
+            store,
+            inbound,
+            outbound,
+            sender,
+            client,
+        })
+    }
+}
+
+/// A token generated into the data directory, and its file.
+type GeneratedToken = (String, std::path::PathBuf);
+
+/// The API tokens: configured, from `SILTA_API_TOKEN`, or generated into
+/// the data directory. Returns the tokens and the generated one, if any.
+fn api_tokens(
+    config: &Config,
+) -> anyhow::Result<(Vec<String>, Option<GeneratedToken>)> {
+    let mut tokens: Vec<String> = config.api.tokens.clone();
+    if let Ok(token) = std::env::var("SILTA_API_TOKEN")
+        && !token.trim().is_empty()
+    {
+        tokens.push(token.trim().to_owned());
+    }
+    if !tokens.is_empty() {
+        return Ok((tokens, None));
+    }
+    let path = config.data_dir.join("api-token");
+    let token = if path.exists() {
+        secret_file::read(&path)?
+    } else {
+        secret_file::generate(&path)?
+    };
+    Ok((vec![token.clone()], Some((token, path))))
+}
+
+/// `silta run`: serve the API and run the pipeline until SIGINT or SIGTERM.
 pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
-    let config = Config::load(config_path)?;
-    let (runtime, plugins) = load_plugins(&config).await?;
-    tracing::info!(count = plugins.len(), "plugins loaded");
-    let state = Arc::new(AppState { plugins, runtime });
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(state);
-    let listener = tokio::net::TcpListener::bind(config.api.listen)
+    let prometheus = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|err| tracing::warn!(error = %err, "metrics recorder not installed"))
+        .ok();
+    let node = Node::open(config_path).await?;
+    let (tokens, generated) = api_tokens(&node.config)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let inbound_task = node.inbound.spawn(stop_rx.clone());
+    let sender_task = node.sender.spawn(stop_rx.clone());
+    let source = format!("urn:silta:{}", node.config.api.listen);
+    let deliverer = WebhookDeliverer::new(
+        Arc::clone(&node.store),
+        Arc::clone(&node.client),
+        source.clone(),
+        WebhookOptions::default(),
+    );
+    let webhook_task = tokio::spawn(deliverer.run(stop_rx.clone()));
+    let state = Arc::new(AppState {
+        store: Arc::clone(&node.store),
+        inbound: Arc::clone(&node.inbound),
+        outbound: Arc::clone(&node.outbound),
+        sender: Arc::clone(&node.sender),
+        tokens,
+        max_body_bytes: node.config.api.max_body_bytes,
+        prometheus,
+        event_source: source,
+        ready: AtomicBool::new(false),
+    });
+    let app = silta_api::router(Arc::clone(&state));
+    let listen = node.config.api.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("listening on {}", config.api.listen))?;
-    tracing::info!(listen = %config.api.listen, data_dir = %config.data_dir.display(), "silta is running");
+        .with_context(|| format!("listening on {listen}"))?;
+    let local = listener.local_addr().unwrap_or(listen);
+    state.ready.store(true, Ordering::Release);
+    tracing::info!(listen = %local, data_dir = %node.config.data_dir.display(), "silta is running");
+    println!("silta is listening on http://{local}");
+    for account in node.inbound.channels().all() {
+        println!(
+            "  ingest: POST http://{local}/v1/ingest/{} (plugin {})",
+            account.record.name,
+            account.plugin.id()
+        );
+    }
+    match &generated {
+        Some((token, path)) => println!("API token: {token}  (kept in {})", path.display()),
+        None => println!("API token: as configured"),
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API")?;
+    state.ready.store(false, Ordering::Release);
+    tracing::info!("API stopped; draining the pipeline");
+    let _ = stop_tx.send(true);
+    let grace = Duration::from_secs(node.config.pipeline.shutdown_grace_seconds);
+    let drained = tokio::time::timeout(grace, async {
+        let _ = inbound_task.await;
+        let _ = sender_task.await;
+        let _ = webhook_task.await;
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            grace_seconds = grace.as_secs(),
+            "shutdown grace period over; pending work stays in the journal and outbox"
+        );
+    }
     tracing::info!("silta stopped");
     Ok(())
-}
-
-async fn healthz() -> &'static str {
-    "ok\n"
-}
-
-/// Ready when the engine's epoch ticker runs and every plugin instantiates.
-async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let before = state.runtime.engine().epoch_ticks();
-    let mut problems = Vec::new();
-    for p in &state.plugins {
-        if let Err(e) = p.instantiate_only().await {
-            problems.push(format!("{}: {e}", p.id()));
-        }
-    }
-    tokio::time::sleep(state.runtime.engine().epoch_tick() * 3).await;
-    if state.runtime.engine().epoch_ticks() == before {
-        problems.push("the epoch ticker is not running; plugin deadlines would not fire".into());
-    }
-    if problems.is_empty() {
-        (
-            StatusCode::OK,
-            format!("ready: {} plugin(s)\n", state.plugins.len()),
-        )
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready:\n{}\n", problems.join("\n")),
-        )
-    }
 }
 
 async fn shutdown_signal() {

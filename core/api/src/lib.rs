@@ -1,0 +1,103 @@
+//! Silta's HTTP API (axum), loopback by default.
+//!
+//! - [`ingest`]: `POST /v1/ingest/{channel_account}`: provider webhooks.
+//! - [`query`]: parties, timelines, conversations, cases, interactions.
+//! - [`messages`]: replies and proactive messages (outbox, 202).
+//! - [`events`]: `GET /v1/events`, Server-Sent Events resumable with
+//!   `Last-Event-ID`; [`subscriptions`]: webhook subscribers.
+//! - [`dead_letters`]: list and replay the dead-letter queue.
+//! - [`health`]: `/healthz`, `/readyz`, `/metrics`; [`openapi`]: the
+//!   OpenAPI document generated from the handlers.
+//! - [`auth`]: bearer tokens on everything but health, metrics and the
+//!   OpenAPI document. Errors are JSON with a reason ([`ApiError`]).
+
+pub mod auth;
+mod cursor;
+pub mod dead_letters;
+mod error;
+pub mod events;
+pub mod health;
+pub mod ingest;
+pub mod messages;
+pub mod openapi;
+pub mod query;
+pub mod subscriptions;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use silta_pipeline::inbound::Inbound;
+use silta_pipeline::outbound::Outbound;
+use silta_pipeline::sender::Sender;
+use silta_store::Store;
+
+pub use error::ApiError;
+
+/// Everything the handlers need.
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Inbound pipeline (ingest, dead-letter replay).
+    pub inbound: Arc<Inbound>,
+    /// Outbound submission.
+    pub outbound: Arc<Outbound>,
+    /// Outbox sender (dead-letter replay).
+    pub sender: Arc<Sender>,
+    /// Accepted bearer tokens.
+    pub tokens: Vec<String>,
+    /// Largest ingest body, in bytes.
+    pub max_body_bytes: usize,
+    /// The Prometheus recorder, when installed.
+    pub prometheus: Option<PrometheusHandle>,
+    /// CloudEvents `source` of this node.
+    pub event_source: String,
+    /// Every plugin loaded and the pipeline running.
+    pub ready: AtomicBool,
+}
+
+/// The API's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    let open = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(openapi::document));
+    let protected = Router::new()
+        .route(
+            "/v1/ingest/{channel_account}",
+            post(ingest::ingest).layer(DefaultBodyLimit::max(state.max_body_bytes)),
+        )
+        .route("/v1/parties", get(query::list_parties))
+        .route("/v1/parties/{id}", get(query::get_party))
+        .route("/v1/parties/{id}/timeline", get(query::party_timeline))
+        .route("/v1/conversations/{id}", get(query::get_conversation))
+        .route(
+            "/v1/conversations/{id}/interactions",
+            get(query::conversation_interactions),
+        )
+        .route("/v1/conversations/{id}/messages", post(messages::reply))
+        .route("/v1/cases/{id}", get(query::get_case))
+        .route("/v1/cases/{id}/interactions", get(query::case_interactions))
+        .route("/v1/interactions/{id}", get(query::get_interaction))
+        .route("/v1/messages", post(messages::send_new))
+        .route("/v1/events", get(events::stream))
+        .route(
+            "/v1/subscriptions",
+            get(subscriptions::list).post(subscriptions::create),
+        )
+        .route(
+            "/v1/subscriptions/{id}",
+            axum::routing::delete(subscriptions::delete),
+        )
+        .route("/v1/dead-letters", get(dead_letters::list))
+        .route("/v1/dead-letters/replay", post(dead_letters::replay))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::require_token,
+        ));
+    open.merge(protected).with_state(state)
+}

@@ -1,0 +1,52 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Silta's API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Silta API", description = "Omnichannel integration sidecar: ingest, contact graph, outbound messages, events."),
+    paths(
+        crate::health::healthz,
+        crate::health::readyz,
+        crate::health::metrics,
+        crate::ingest::ingest,
+        crate::query::list_parties,
+        crate::query::get_party,
+        crate::query::party_timeline,
+        crate::query::get_conversation,
+        crate::query::conversation_interactions,
+        crate::query::get_case,
+        crate::query::case_interactions,
+        crate::query::get_interaction,
+        crate::messages::reply,
+        crate::messages::send_new,
+        crate::events::stream,
+        crate::subscriptions::create,
+        crate::subscriptions::list,
+        crate::subscriptions::delete,
+        crate::dead_letters::list,
+        crate::dead_letters::replay,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /openapi.json`.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

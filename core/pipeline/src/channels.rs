@@ -1,0 +1,86 @@
+//! Channel accounts: which plugin serves which endpoint.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use silta_model::ChannelAccountId;
+use silta_runtime::Plugin;
+use silta_store::records::ChannelAccountRecord;
+use silta_store::{Store, transact};
+
+use crate::error::{PipelineError, Result};
+
+/// One channel account and its plugin.
+#[derive(Clone)]
+pub struct ChannelAccount {
+    /// Name, id and plugin id as registered in the store.
+    pub record: ChannelAccountRecord,
+    /// The loaded plugin.
+    pub plugin: Arc<Plugin>,
+}
+
+impl std::fmt::Debug for ChannelAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelAccount")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every configured channel account, by name and by id.
+#[derive(Debug, Default, Clone)]
+pub struct Channels {
+    by_name: HashMap<String, Arc<ChannelAccount>>,
+    by_id: HashMap<ChannelAccountId, Arc<ChannelAccount>>,
+}
+
+impl Channels {
+    /// Register `(name, plugin)` pairs in the store (an account keeps the
+    /// id it got the first time) and index them.
+    pub async fn register(store: &dyn Store, accounts: Vec<(String, Arc<Plugin>)>) -> Result<Self> {
+        let mut channels = Channels::default();
+        for (name, plugin) in accounts {
+            let plugin_id = plugin.id().to_string();
+            let account_name = name.clone();
+            let record = transact(store, move |tx| {
+                Box::pin(
+                    async move { tx.register_channel_account(&account_name, &plugin_id).await },
+                )
+            })
+            .await?;
+            let account = Arc::new(ChannelAccount { record, plugin });
+            channels
+                .by_id
+                .insert(account.record.id, Arc::clone(&account));
+            channels.by_name.insert(name, account);
+        }
+        Ok(channels)
+    }
+
+    /// The account with this name, or this id written as text.
+    pub fn get(&self, name_or_id: &str) -> Result<Arc<ChannelAccount>> {
+        if let Some(account) = self.by_name.get(name_or_id) {
+            return Ok(Arc::clone(account));
+        }
+        name_or_id
+            .parse::<ChannelAccountId>()
+            .ok()
+            .and_then(|id| self.by_id.get(&id).cloned())
+            .ok_or_else(|| PipelineError::UnknownChannelAccount(name_or_id.to_owned()))
+    }
+
+    /// The account with this id.
+    pub fn by_id(&self, id: ChannelAccountId) -> Result<Arc<ChannelAccount>> {
+        self.by_id
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| PipelineError::UnknownChannelAccount(id.to_string()))
+    }
+
+    /// All accounts, by name.
+    pub fn all(&self) -> Vec<Arc<ChannelAccount>> {
+        let mut all: Vec<_> = self.by_name.values().cloned().collect();
+        all.sort_by(|a, b| a.record.name.cmp(&b.record.name));
+        all
+    }
+}

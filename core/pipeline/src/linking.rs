@@ -1,0 +1,256 @@
+//! Linking interactions into the contact graph, inside one unit of work.
+//!
+//! The rules, in order:
+//! 1. **Idempotency**: an interaction whose idempotency key is already
+//!    stored is a redelivery; nothing changes and no event is published.
+//! 2. **Party**: the sender's identity is looked up by (kind, scope,
+//!    value); an unknown identity gets a new party ([`resolve_parties`]).
+//! 3. **Conversation**: the first of the interaction's thread keys that a
+//!    conversation on the same channel account already holds decides it;
+//!    otherwise a new conversation starts. The conversation claims the new
+//!    keys, and the message's own provider id, so replies to it find it.
+//! 4. **Case**: the conversation's case while it is open; otherwise the
+//!    party's open case; otherwise a new case.
+//!
+//! Each decision is written down on the interaction (`threading_reason`).
+
+use std::collections::HashMap;
+
+use silta_model::{
+    Case, CaseId, CaseStatus, ChannelAccountId, Conversation, ConversationId, DeliveryEvent,
+    DeliveryUpdate, Identity, IdentityKey, Interaction, Party, PartyId, ThreadKey,
+};
+use silta_store::StoreTx;
+use silta_store::records::NewEvent;
+
+use crate::error::Result;
+use crate::events;
+
+/// What linking one item did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linked {
+    /// A new interaction, with its links.
+    Created {
+        /// The interaction.
+        interaction: silta_model::InteractionId,
+        /// Its party.
+        party: PartyId,
+        /// Its conversation.
+        conversation: ConversationId,
+        /// Its case.
+        case: CaseId,
+    },
+    /// The provider delivered the same message again.
+    Duplicate(silta_model::InteractionId),
+    /// A delivery report was added to a sent message's history.
+    DeliveryRecorded(silta_model::InteractionId),
+    /// A delivery report about a message Silta does not know.
+    DeliveryUnmatched(String),
+}
+
+/// The parties of `identities`, creating a party (and publishing
+/// `silta.party.created`) for each identity never seen before.
+pub async fn resolve_parties(
+    tx: &mut dyn StoreTx,
+    identities: &[Identity],
+) -> Result<HashMap<IdentityKey, PartyId>> {
+    let mut parties = HashMap::new();
+    for identity in identities {
+        let key = identity.key();
+        if parties.contains_key(&key) {
+            continue;
+        }
+        let party = match tx.identity_by_key(&key).await? {
+            Some(Identity {
+                party_id: Some(party),
+                ..
+            }) => party,
+            _ => {
+                let mut party = Party::new(silta_model::Timestamp::now());
+                party.display_name = identity.display_name.clone();
+                tx.insert_party(&party).await?;
+                let mut stored = identity.clone();
+                stored.id = silta_model::IdentityId::new();
+                stored.party_id = Some(party.id);
+                tx.insert_identity(&stored).await?;
+                tx.append_event(&events::party_created(&party)).await?;
+                party.id
+            }
+        };
+        parties.insert(key, party);
+    }
+    Ok(parties)
+}
+
+/// Link one normalized interaction from `channel_account` to `party`.
+pub async fn link_interaction(
+    tx: &mut dyn StoreTx,
+    mut interaction: Interaction,
+    party: PartyId,
+    channel_account: ChannelAccountId,
+    channel_name: &str,
+    journal_seq: Option<i64>,
+) -> Result<Linked> {
+    if let Some(existing) = tx
+        .interaction_by_idempotency_key(&interaction.idempotency_key)
+        .await?
+    {
+        return Ok(Linked::Duplicate(existing.id));
+    }
+    let mut pending_events: Vec<NewEvent> = Vec::new();
+    let own_key = ThreadKey::ReplyToProviderMessage(
+        interaction.idempotency_key.provider_message_id().to_owned(),
+    );
+    let found = tx
+        .conversation_by_thread_keys(channel_account, &interaction.thread_keys)
+        .await?;
+    let (mut conversation, mut reason, conversation_is_new) = match found {
+        Some((conversation, key)) => {
+            let reason = format!("conversation {} holds thread key {key:?}", conversation.id);
+            (conversation, reason, false)
+        }
+        None => {
+            let conversation = Conversation {
+                id: ConversationId::new(),
+                channel_account_id: channel_account,
+                party_id: party,
+                case_id: None,
+                thread_keys: Vec::new(),
+                threading_reason: None,
+                subject: interaction.subject.clone(),
+                opened_at: interaction.occurred_at,
+                last_activity_at: interaction.occurred_at,
+            };
+            let reason = if interaction.thread_keys.is_empty() {
+                "new conversation: the message has no thread keys".to_owned()
+            } else {
+                "new conversation: no conversation holds any of the message's thread keys"
+                    .to_owned()
+            };
+            (conversation, reason, true)
+        }
+    };
+    for key in interaction
+        .thread_keys
+        .iter()
+        .chain(std::iter::once(&own_key))
+    {
+        if !conversation.thread_keys.contains(key) {
+            conversation.thread_keys.push(key.clone());
+        }
+    }
+    if conversation_is_new {
+        conversation.threading_reason = Some(reason.clone());
+    }
+    conversation.last_activity_at = conversation.last_activity_at.max(interaction.occurred_at);
+
+    let (mut case, case_is_new, case_reason) = choose_case(tx, &conversation, party).await?;
+    if !case.conversation_ids.contains(&conversation.id) {
+        case.conversation_ids.push(conversation.id);
+    }
+    conversation.case_id = Some(case.id);
+    reason.push_str("; ");
+    reason.push_str(&case_reason);
+
+    interaction.party_id = Some(party);
+    interaction.conversation_id = Some(conversation.id);
+    interaction.case_id = Some(case.id);
+    interaction.threading_reason = Some(reason);
+
+    tx.save_case(&case).await?;
+    tx.save_conversation(&conversation).await?;
+    if !tx.insert_interaction(&interaction, journal_seq).await? {
+        // Only reachable if a concurrent writer stored it first; the unit
+        // is rolled back by the caller's error handling otherwise.
+        return Ok(Linked::Duplicate(interaction.id));
+    }
+    if case_is_new {
+        pending_events.push(events::case_opened(&case));
+    }
+    if conversation_is_new {
+        pending_events.push(events::conversation_started(&conversation));
+    }
+    pending_events.push(events::interaction_created(&interaction, channel_name));
+    for event in &pending_events {
+        tx.append_event(event).await?;
+    }
+    Ok(Linked::Created {
+        interaction: interaction.id,
+        party,
+        conversation: conversation.id,
+        case: case.id,
+    })
+}
+
+async fn choose_case(
+    tx: &mut dyn StoreTx,
+    conversation: &Conversation,
+    party: PartyId,
+) -> Result<(Case, bool, String)> {
+    if let Some(case_id) = conversation.case_id
+        && let Some(case) = open_case(tx, case_id).await?
+    {
+        return Ok((case, false, format!("case {case_id} of the conversation")));
+    }
+    if let Some(case) = tx.open_case_of_party(party).await? {
+        let reason = format!("open case {} of the party reused", case.id);
+        return Ok((case, false, reason));
+    }
+    let case = Case {
+        id: CaseId::new(),
+        party_id: party,
+        status: CaseStatus::Open,
+        subject: conversation.subject.clone(),
+        opened_at: silta_model::Timestamp::now(),
+        closed_at: None,
+        sla: None,
+        backoffice_ticket: None,
+        conversation_ids: Vec::new(),
+    };
+    let reason = "new case: the party had no open case".to_owned();
+    Ok((case, true, reason))
+}
+
+async fn open_case(tx: &mut dyn StoreTx, id: CaseId) -> Result<Option<Case>> {
+    Ok(tx
+        .case(id)
+        .await?
+        .filter(|case| matches!(case.status, CaseStatus::Open | CaseStatus::Pending)))
+}
+
+/// Add a provider's delivery report to the history of the message it is
+/// about; reports repeated by the provider are recorded once.
+pub async fn record_delivery(
+    tx: &mut dyn StoreTx,
+    update: &DeliveryUpdate,
+    channel_account: ChannelAccountId,
+) -> Result<Linked> {
+    let Some(mut interaction) = tx
+        .interaction_by_provider_message_id(channel_account, &update.provider_message_id)
+        .await?
+    else {
+        return Ok(Linked::DeliveryUnmatched(
+            update.provider_message_id.clone(),
+        ));
+    };
+    let attempt = interaction
+        .delivery
+        .iter()
+        .map(|d| d.attempt)
+        .max()
+        .unwrap_or(1);
+    let event = DeliveryEvent {
+        state: update.state,
+        provider_code: update.provider_code.clone(),
+        detail: update.detail.clone(),
+        at: update.at,
+        attempt,
+    };
+    if !interaction.delivery.contains(&event) {
+        interaction.delivery.push(event);
+        tx.update_interaction(&interaction, None).await?;
+        tx.append_event(&events::delivery_updated(&interaction))
+            .await?;
+    }
+    Ok(Linked::DeliveryRecorded(interaction.id))
+}

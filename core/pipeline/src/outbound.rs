@@ -1,0 +1,442 @@
+//! Submitting outbound messages: a reply in a conversation, or a new
+//! (proactive) message to a party on a chosen channel.
+//!
+//! Submitting writes the outbound interaction, its outbox item and its
+//! `silta.interaction.created` event in one unit of work, so a message the
+//! API answered 202 for is sent even if Silta stops right after. An
+//! `Idempotency-Key` makes a retried submission return the first one's
+//! interaction instead of sending twice.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use silta_model::{
+    Case, CaseId, CaseStatus, Conversation, ConversationId, DeliveryEvent, DeliveryState,
+    Direction, EmailHeaders, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope,
+    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance,
+    SenderRole, ThreadKey, Timestamp,
+};
+use silta_store::{Store, StoreError, StoreTx, transact};
+use tokio::sync::Notify;
+
+use crate::channels::{ChannelAccount, Channels};
+use crate::error::{PipelineError, Result};
+use crate::events;
+
+/// What the outbox keeps for the sender: everything `render` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxPayload {
+    /// Who receives it.
+    pub recipient: Identity,
+    /// Subject, for channels that have one.
+    pub subject: Option<String>,
+    /// Content.
+    pub parts: Vec<Part>,
+    /// Keys of the conversation it continues.
+    pub thread_keys: Vec<ThreadKey>,
+    /// The provider's id of the message it answers.
+    pub reply_to_provider_message_id: Option<String>,
+    /// Email headers of the message it answers.
+    pub reply_to_email: Option<EmailHeaders>,
+    /// Token the answer will carry back.
+    pub reply_token: String,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMessage {
+    /// Subject, for channels that have one.
+    pub subject: Option<String>,
+    /// Content, in order (at least one part).
+    pub parts: Vec<Part>,
+}
+
+/// A proactive message's addressing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proactive {
+    /// The party to reach.
+    pub party: PartyId,
+    /// The channel account to send from (name or id).
+    pub channel_account: String,
+    /// The identity to send to; by default the party's identity that fits
+    /// the channel account.
+    pub to: Option<IdentityKey>,
+}
+
+/// What a submission created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Submitted {
+    /// The outbound interaction.
+    pub interaction_id: InteractionId,
+    /// Its conversation.
+    pub conversation_id: ConversationId,
+    /// True when an earlier submission with the same idempotency key made
+    /// it (nothing new was queued).
+    pub replayed: bool,
+}
+
+/// Submits outbound messages to the outbox.
+pub struct Outbound {
+    store: Arc<dyn Store>,
+    channels: Channels,
+    sent: Arc<Notify>,
+}
+
+impl Outbound {
+    /// Outbound submission over `store`; `sent` is notified after each
+    /// commit so the sender picks the message up at once.
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>, channels: Channels, sent: Arc<Notify>) -> Self {
+        Self {
+            store,
+            channels,
+            sent,
+        }
+    }
+
+    /// Queue a reply in `conversation` to its customer.
+    pub async fn reply(
+        &self,
+        conversation: ConversationId,
+        message: NewMessage,
+        idempotency_key: Option<String>,
+    ) -> Result<Submitted> {
+        check_message(&message)?;
+        let request_hash = hash_request(&("reply", conversation, &message));
+        let channels = self.channels.clone();
+        let submitted = transact(&*self.store, move |tx| {
+            Box::pin(async move {
+                if let Some(found) = replayed(tx, idempotency_key.as_deref(), &request_hash).await?
+                {
+                    return Ok(found);
+                }
+                // Checks come before any write: an `Ok(Err(..))` commits nothing.
+                let Some(mut conv) = tx.conversation(conversation).await? else {
+                    return Ok(Err(PipelineError::NotFound {
+                        what: "conversation",
+                        id: conversation.to_string(),
+                    }));
+                };
+                let channel = match channels.by_id(conv.channel_account_id) {
+                    Ok(channel) => channel,
+                    Err(err) => return Ok(Err(err)),
+                };
+                let Some(last) = tx.latest_inbound_interaction(conv.id).await? else {
+                    return Ok(Err(PipelineError::Invalid(format!(
+                        "conversation {conversation} has no inbound message to reply to; \
+                         send a new message with POST /v1/messages"
+                    ))));
+                };
+                let Some(recipient) = tx.identity_by_key(&last.sender).await? else {
+                    return Ok(Err(PipelineError::Invalid(format!(
+                        "the sender of interaction {} is not a stored identity",
+                        last.id
+                    ))));
+                };
+                let case_id = match conv.case_id {
+                    Some(case) => case,
+                    None => open_or_new_case(tx, conv.party_id, &mut conv).await?,
+                };
+                let payload = OutboxPayload {
+                    recipient,
+                    subject: message.subject.clone().or_else(|| conv.subject.clone()),
+                    parts: message.parts.clone(),
+                    thread_keys: conv.thread_keys.clone(),
+                    reply_to_provider_message_id: Some(
+                        last.idempotency_key.provider_message_id().to_owned(),
+                    ),
+                    reply_to_email: last.email.clone(),
+                    reply_token: new_reply_token(),
+                };
+                let submitted = queue(tx, &channel, &mut conv, case_id, payload).await?;
+                remember(tx, idempotency_key.as_deref(), &request_hash, submitted).await?;
+                Ok(Ok(submitted))
+            })
+        })
+        .await??;
+        self.sent.notify_one();
+        Ok(submitted)
+    }
+
+    /// Queue a new message to a party, starting a conversation.
+    pub async fn send_new(
+        &self,
+        target: Proactive,
+        message: NewMessage,
+        idempotency_key: Option<String>,
+    ) -> Result<Submitted> {
+        check_message(&message)?;
+        let channel = self.channels.get(&target.channel_account)?;
+        let request_hash = hash_request(&(
+            "new",
+            target.party,
+            &channel.record.name,
+            &target.to,
+            &message,
+        ));
+        let submitted = transact(&*self.store, move |tx| {
+            Box::pin(async move {
+                if let Some(found) = replayed(tx, idempotency_key.as_deref(), &request_hash).await?
+                {
+                    return Ok(found);
+                }
+                // Checks come before any write: an `Ok(Err(..))` commits nothing.
+                let Some(party) = tx.party(target.party).await? else {
+                    return Ok(Err(PipelineError::NotFound {
+                        what: "party",
+                        id: target.party.to_string(),
+                    }));
+                };
+                let identities = tx.party_identities(party.id).await?;
+                let recipient = match choose_recipient(&identities, target.to.as_ref(), &channel) {
+                    Ok(recipient) => recipient,
+                    Err(err) => return Ok(Err(err)),
+                };
+                let now = Timestamp::now();
+                let mut conv = Conversation {
+                    id: ConversationId::new(),
+                    channel_account_id: channel.record.id,
+                    party_id: party.id,
+                    case_id: None,
+                    thread_keys: Vec::new(),
+                    threading_reason: Some("started by an outbound message".into()),
+                    subject: message.subject.clone(),
+                    opened_at: now,
+                    last_activity_at: now,
+                };
+                let case_id = open_or_new_case(tx, party.id, &mut conv).await?;
+                let payload = OutboxPayload {
+                    recipient,
+                    subject: message.subject.clone(),
+                    parts: message.parts.clone(),
+                    thread_keys: Vec::new(),
+                    reply_to_provider_message_id: None,
+                    reply_to_email: None,
+                    reply_token: new_reply_token(),
+                };
+                tx.append_event(&events::conversation_started(&conv))
+                    .await?;
+                let submitted = queue(tx, &channel, &mut conv, case_id, payload).await?;
+                remember(tx, idempotency_key.as_deref(), &request_hash, submitted).await?;
+                Ok(Ok(submitted))
+            })
+        })
+        .await??;
+        self.sent.notify_one();
+        Ok(submitted)
+    }
+}
+
+fn check_message(message: &NewMessage) -> Result<()> {
+    if message.parts.is_empty() {
+        return Err(PipelineError::Invalid(
+            "a message needs at least one part (for example `text`)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The identity to send a proactive message to.
+fn choose_recipient(
+    identities: &[Identity],
+    to: Option<&IdentityKey>,
+    channel: &ChannelAccount,
+) -> Result<Identity> {
+    if let Some(to) = to {
+        return identities
+            .iter()
+            .find(|i| &i.key() == to)
+            .cloned()
+            .ok_or_else(|| {
+                PipelineError::Invalid(format!(
+                    "identity {}:{} is not one of the party's identities",
+                    to.kind().name(),
+                    to.value()
+                ))
+            });
+    }
+    let account_scope = IdentityScope::ChannelAccount(channel.record.id.to_string());
+    identities
+        .iter()
+        .find(|i| i.scope() == &account_scope)
+        .or_else(|| {
+            identities
+                .iter()
+                .find(|i| i.scope() == &IdentityScope::Global)
+        })
+        .cloned()
+        .ok_or_else(|| {
+            PipelineError::Invalid(format!(
+                "the party has no identity reachable on channel account `{}`; name one in `to`",
+                channel.record.name
+            ))
+        })
+}
+
+/// The interaction, outbox item and event of one outbound message.
+async fn queue(
+    tx: &mut dyn StoreTx,
+    channel: &ChannelAccount,
+    conv: &mut Conversation,
+    case_id: CaseId,
+    payload: OutboxPayload,
+) -> silta_store::Result<Submitted> {
+    let now = Timestamp::now();
+    let id = InteractionId::new();
+    let account = channel.record.id;
+    let sender = IdentityKey::new(
+        IdentityKind::Custom("silta_channel_account".into()),
+        &channel.record.name,
+        IdentityScope::Global,
+        &NormalizeOptions::default(),
+    )
+    .map_err(|err| StoreError::Aborted(format!("channel account name: {err}")))?;
+    let idempotency_key = IdempotencyKey::new(account, "silta", &id.to_string())
+        .map_err(|err| StoreError::Aborted(err.to_string()))?;
+    let info = channel.plugin.info();
+    let interaction = Interaction {
+        id,
+        kind: InteractionKind::Message,
+        direction: Direction::Outbound,
+        sender_role: SenderRole::Agent,
+        sender,
+        recipients: vec![payload.recipient.key()],
+        conversation_id: Some(conv.id),
+        case_id: Some(case_id),
+        party_id: Some(conv.party_id),
+        subject: payload.subject.clone(),
+        parts: payload.parts.clone(),
+        email: None,
+        thread_keys: vec![ThreadKey::ReplyToken(payload.reply_token.clone())],
+        occurred_at: now,
+        received_at: now,
+        delivery: vec![DeliveryEvent {
+            state: DeliveryState::Queued,
+            provider_code: None,
+            detail: None,
+            at: now,
+            attempt: 0,
+        }],
+        provenance: Provenance {
+            plugin_id: info.id.clone(),
+            plugin_version: info.version.clone(),
+            provider: "silta".into(),
+            provider_message_id: id.to_string(),
+            raw_blob_ref: None,
+        },
+        idempotency_key,
+        threading_reason: Some(format!("sent by Silta in conversation {}", conv.id)),
+        attributes: Default::default(),
+    };
+    let token = ThreadKey::ReplyToken(payload.reply_token.clone());
+    if !conv.thread_keys.contains(&token) {
+        conv.thread_keys.push(token);
+    }
+    conv.case_id = Some(case_id);
+    conv.last_activity_at = now;
+    tx.save_conversation(conv).await?;
+    tx.insert_interaction(&interaction, None).await?;
+    let payload = serde_json::to_value(&payload)
+        .map_err(|err| StoreError::Aborted(format!("outbox payload: {err}")))?;
+    tx.enqueue_outbox(id, account, &payload, now.as_datetime().timestamp_millis())
+        .await?;
+    tx.append_event(&events::interaction_created(
+        &interaction,
+        &channel.record.name,
+    ))
+    .await?;
+    Ok(Submitted {
+        interaction_id: id,
+        conversation_id: conv.id,
+        replayed: false,
+    })
+}
+
+async fn open_or_new_case(
+    tx: &mut dyn StoreTx,
+    party: PartyId,
+    conv: &mut Conversation,
+) -> silta_store::Result<CaseId> {
+    let mut case = match tx.open_case_of_party(party).await? {
+        Some(case) => case,
+        None => {
+            let case = Case {
+                id: CaseId::new(),
+                party_id: party,
+                status: CaseStatus::Open,
+                subject: conv.subject.clone(),
+                opened_at: Timestamp::now(),
+                closed_at: None,
+                sla: None,
+                backoffice_ticket: None,
+                conversation_ids: Vec::new(),
+            };
+            tx.append_event(&events::case_opened(&case)).await?;
+            case
+        }
+    };
+    if !case.conversation_ids.contains(&conv.id) {
+        case.conversation_ids.push(conv.id);
+    }
+    tx.save_case(&case).await?;
+    conv.case_id = Some(case.id);
+    Ok(case.id)
+}
+
+async fn replayed(
+    tx: &mut dyn StoreTx,
+    key: Option<&str>,
+    request_hash: &str,
+) -> silta_store::Result<Option<Result<Submitted>>> {
+    let Some(key) = key else { return Ok(None) };
+    let Some((hash, interaction_id)) = tx.api_idempotency(key).await? else {
+        return Ok(None);
+    };
+    if hash != request_hash {
+        return Ok(Some(Err(PipelineError::IdempotencyMismatch(
+            key.to_owned(),
+        ))));
+    }
+    let interaction = tx.interaction(interaction_id).await?.ok_or_else(|| {
+        StoreError::Aborted(format!("idempotency key {key} names a missing interaction"))
+    })?;
+    let Some(conversation_id) = interaction.conversation_id else {
+        return Err(StoreError::Aborted(format!(
+            "interaction {interaction_id} has no conversation"
+        )));
+    };
+    Ok(Some(Ok(Submitted {
+        interaction_id,
+        conversation_id,
+        replayed: true,
+    })))
+}
+
+async fn remember(
+    tx: &mut dyn StoreTx,
+    key: Option<&str>,
+    request_hash: &str,
+    submitted: Submitted,
+) -> silta_store::Result<()> {
+    if let Some(key) = key {
+        tx.put_api_idempotency(
+            key,
+            request_hash,
+            submitted.interaction_id,
+            Timestamp::now(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn hash_request<T: Serialize>(request: &T) -> String {
+    let bytes = serde_json::to_vec(request).unwrap_or_default();
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn new_reply_token() -> String {
+    let bytes: [u8; 12] = rand::random();
+    hex::encode(bytes)
+}

@@ -1,0 +1,555 @@
+//! The outbox sender: render, send, interpret, retry or dead-letter.
+//!
+//! Each due outbox item goes through its channel's plugin (`render`), the
+//! host transport ([`HttpClient`]), and the plugin again
+//! (`interpret-response`). The result is written in one unit of work: the
+//! delivery step on the interaction, the outbox item's new state, a dead
+//! letter when it gives up, and the events. Retryable failures (a 5xx or
+//! 429 from the provider, a network error, a deadline) come back after
+//! [`Backoff`] with jitter, up to `max_attempts`; permanent ones are
+//! dead-lettered at once.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use silta_model::{DeliveryEvent, DeliveryState, Timestamp};
+use silta_runtime::capabilities::transport::{OutboundHeader, OutboundRequest};
+use silta_runtime::contract::{
+    DeliveryOutcome, HttpResponse, OutboundMessage, TransportRequest, TransportResponse,
+};
+use silta_store::records::{DeadLetterSource, NewDeadLetter, OutboxItem, OutboxState};
+use silta_store::{Store, transact};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::backoff::Backoff;
+use crate::channels::{ChannelAccount, Channels};
+use crate::error::{PipelineError, Result};
+use crate::failure::Failure;
+use crate::http_client::HttpClient;
+use crate::outbound::OutboxPayload;
+use crate::{events, metrics};
+
+/// Tuning of the sender.
+#[derive(Debug, Clone)]
+pub struct SenderOptions {
+    /// Messages in flight at once.
+    pub concurrency: usize,
+    /// Attempts before a retryable failure is dead-lettered.
+    pub max_attempts: u32,
+    /// Delays between attempts.
+    pub backoff: Backoff,
+    /// How often the outbox is checked without being woken.
+    pub poll_interval: Duration,
+}
+
+impl Default for SenderOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            max_attempts: 10,
+            backoff: Backoff::default(),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What one attempt ended in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The provider took it.
+    Sent {
+        /// The provider's id for it.
+        provider_message_id: Option<String>,
+    },
+    /// It will be tried again.
+    Retrying {
+        /// Attempts so far.
+        attempts: u32,
+        /// Why.
+        reason: String,
+        /// After how long.
+        after: Duration,
+    },
+    /// Given up: failed permanently or out of attempts; dead-lettered.
+    DeadLettered {
+        /// The dead letter.
+        dead_letter: i64,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The outbox sender.
+pub struct Sender {
+    store: Arc<dyn Store>,
+    channels: Channels,
+    client: Arc<HttpClient>,
+    options: SenderOptions,
+    wake: Arc<Notify>,
+    in_flight: Mutex<HashSet<i64>>,
+}
+
+/// How an attempt failed, before it is recorded.
+struct AttemptFailure {
+    stage: &'static str,
+    kind: String,
+    message: String,
+    retryable: bool,
+    retry_after: Option<Duration>,
+    provider_code: Option<String>,
+}
+
+impl AttemptFailure {
+    fn permanent(stage: &'static str, kind: &str, message: String) -> Self {
+        Self {
+            stage,
+            kind: kind.to_owned(),
+            message,
+            retryable: false,
+            retry_after: None,
+            provider_code: None,
+        }
+    }
+
+    fn plugin(stage: &'static str, err: &silta_runtime::Error) -> Self {
+        let failure = Failure::of(err);
+        Self {
+            stage,
+            kind: failure.kind,
+            message: failure.message,
+            retryable: failure.retryable,
+            retry_after: failure.retry_after,
+            provider_code: None,
+        }
+    }
+}
+
+impl Sender {
+    /// A sender over `store`, woken through `wake` when messages are queued.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn Store>,
+        channels: Channels,
+        client: Arc<HttpClient>,
+        options: SenderOptions,
+        wake: Arc<Notify>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            channels,
+            client,
+            options,
+            wake,
+            in_flight: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Run until `shutdown` turns true; then wait for attempts in flight.
+    pub fn spawn(
+        self: &Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let permits = Arc::new(Semaphore::new(this.options.concurrency.max(1)));
+            let mut attempts = JoinSet::new();
+            loop {
+                if *shutdown.borrow() {
+                    break;
+                }
+                let now = Timestamp::now().as_datetime().timestamp_millis();
+                match this.store.outbox_due(now, 64).await {
+                    Ok(items) => {
+                        for item in items {
+                            if !lock(&this.in_flight).insert(item.id) {
+                                continue;
+                            }
+                            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                                break;
+                            };
+                            let sender = Arc::clone(&this);
+                            attempts.spawn(async move {
+                                let id = item.id;
+                                if let Err(err) = sender.attempt(item).await {
+                                    tracing::error!(outbox = id, error = %err, "recording an attempt failed; it will be retried");
+                                }
+                                lock(&sender.in_flight).remove(&id);
+                                drop(permit);
+                            });
+                        }
+                    }
+                    Err(err) => tracing::error!(error = %err, "reading the outbox failed"),
+                }
+                let wait = match this.store.outbox_next_due().await {
+                    Ok(Some(due)) => {
+                        let now = Timestamp::now().as_datetime().timestamp_millis();
+                        let ms = u64::try_from(due.saturating_sub(now)).unwrap_or(0);
+                        Duration::from_millis(ms.max(5)).min(this.options.poll_interval)
+                    }
+                    _ => this.options.poll_interval,
+                };
+                tokio::select! {
+                    () = this.wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    Some(_) = attempts.join_next() => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            while attempts.join_next().await.is_some() {}
+            tracing::info!("outbound sender drained");
+        })
+    }
+
+    /// Make one attempt at `item` and record its result.
+    pub async fn attempt(&self, item: OutboxItem) -> Result<Attempt> {
+        let channel = self.channels.by_id(item.channel_account)?;
+        let attempt_no = item.attempts + 1;
+        let result = self.try_send(&channel, &item).await;
+        self.record(&channel, item, attempt_no, result).await
+    }
+
+    async fn try_send(
+        &self,
+        channel: &ChannelAccount,
+        item: &OutboxItem,
+    ) -> std::result::Result<DeliveryOutcome, AttemptFailure> {
+        let payload: OutboxPayload =
+            serde_json::from_value(item.payload.clone()).map_err(|err| {
+                AttemptFailure::permanent(
+                    "render",
+                    "invalid_payload",
+                    format!("outbox payload: {err}"),
+                )
+            })?;
+        let message = OutboundMessage {
+            channel_account: channel.record.id.to_string(),
+            interaction_id: item.interaction_id,
+            recipient: payload.recipient,
+            sender: None,
+            subject: payload.subject,
+            parts: payload.parts,
+            thread_keys: payload.thread_keys,
+            reply_to_provider_message_id: payload.reply_to_provider_message_id,
+            reply_to_email: payload.reply_to_email,
+            reply_token: payload.reply_token,
+        };
+        let rendered = channel
+            .plugin
+            .render(&message)
+            .await
+            .map_err(|err| AttemptFailure::plugin("render", &err))?;
+        let TransportRequest::Http(http) = &rendered else {
+            return Err(AttemptFailure::permanent(
+                "send",
+                "no_transport",
+                "the plugin rendered an email; the SMTP transport is not configured".into(),
+            ));
+        };
+        let mut filled = http.clone();
+        if !channel.plugin.prepare_http_request(&mut filled) {
+            return Err(AttemptFailure::permanent(
+                "send",
+                "origin_not_granted",
+                format!(
+                    "{} is not an origin granted to plugin {}; add it to the plugin's `allowed_hosts` in the configuration",
+                    http.url,
+                    channel.plugin.id()
+                ),
+            ));
+        }
+        let request = OutboundRequest {
+            method: filled.method,
+            url: filled.url,
+            headers: filled
+                .headers
+                .into_iter()
+                .map(|(name, value)| OutboundHeader {
+                    sensitive: value.contains("\u{0}")
+                        || name.eq_ignore_ascii_case("authorization"),
+                    name: name.to_ascii_lowercase(),
+                    value: value.into_bytes(),
+                })
+                .collect(),
+            body: filled.body,
+        };
+        let response = self
+            .client
+            .send(request)
+            .await
+            .map_err(|err| AttemptFailure {
+                stage: "send",
+                kind: "unreachable".into(),
+                message: err.to_string(),
+                retryable: true,
+                retry_after: None,
+                provider_code: None,
+            })?;
+        let status = response.status;
+        let response = TransportResponse::Http(HttpResponse {
+            status,
+            headers: response
+                .headers
+                .into_iter()
+                .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
+                .collect(),
+            body: response.body,
+        });
+        // The plugin sees the request as it rendered it, without secrets.
+        channel
+            .plugin
+            .interpret_response(&rendered, &response)
+            .await
+            .map_err(|err| {
+                let mut failure = AttemptFailure::plugin("deliver", &err);
+                failure.provider_code = Some(status.to_string());
+                failure
+            })
+    }
+
+    async fn record(
+        &self,
+        channel: &ChannelAccount,
+        item: OutboxItem,
+        attempt_no: u32,
+        result: std::result::Result<DeliveryOutcome, AttemptFailure>,
+    ) -> Result<Attempt> {
+        let now = Timestamp::now();
+        let now_ms = now.as_datetime().timestamp_millis();
+        let name = channel.record.name.clone();
+        let (delivery, outbox_state, next_ms, last_error, dead, outcome_provider_id, verdict) =
+            match result {
+                Ok(outcome)
+                    if outcome.state == DeliveryState::Failed
+                        || outcome.state == DeliveryState::Bounced =>
+                {
+                    let reason = format!(
+                        "the provider refused the message{}{}",
+                        outcome
+                            .provider_code
+                            .as_deref()
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default(),
+                        outcome
+                            .detail
+                            .as_deref()
+                            .map(|d| format!(": {d}"))
+                            .unwrap_or_default()
+                    );
+                    let letter = self.letter(channel, &item, "deliver", "failed", &reason, now);
+                    (
+                        DeliveryEvent {
+                            state: outcome.state,
+                            provider_code: outcome.provider_code.clone(),
+                            detail: outcome.detail.clone(),
+                            at: now,
+                            attempt: attempt_no,
+                        },
+                        OutboxState::Dead,
+                        now_ms,
+                        Some(reason.clone()),
+                        Some(letter),
+                        outcome.provider_message_id.clone(),
+                        ("failed", reason),
+                    )
+                }
+                Ok(outcome) => (
+                    DeliveryEvent {
+                        state: outcome.state,
+                        provider_code: outcome.provider_code.clone(),
+                        detail: outcome.detail.clone(),
+                        at: now,
+                        attempt: attempt_no,
+                    },
+                    OutboxState::Done,
+                    now_ms,
+                    None,
+                    None,
+                    outcome.provider_message_id.clone(),
+                    ("sent", String::new()),
+                ),
+                Err(failure) if failure.retryable && attempt_no < self.options.max_attempts => {
+                    let after = self
+                        .options
+                        .backoff
+                        .delay_with_hint(attempt_no, failure.retry_after);
+                    let next =
+                        now_ms.saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
+                    let detail = format!(
+                        "attempt {attempt_no} failed at {}: {}; retrying in {} ms",
+                        failure.stage,
+                        failure.message,
+                        after.as_millis()
+                    );
+                    (
+                        DeliveryEvent {
+                            state: DeliveryState::Queued,
+                            provider_code: failure.provider_code.clone(),
+                            detail: Some(detail.clone()),
+                            at: now,
+                            attempt: attempt_no,
+                        },
+                        OutboxState::Pending,
+                        next,
+                        Some(detail),
+                        None,
+                        None,
+                        ("retry", failure.message),
+                    )
+                }
+                Err(failure) => {
+                    let reason = if failure.retryable {
+                        format!("gave up after {attempt_no} attempts: {}", failure.message)
+                    } else {
+                        failure.message.clone()
+                    };
+                    let letter =
+                        self.letter(channel, &item, failure.stage, &failure.kind, &reason, now);
+                    (
+                        DeliveryEvent {
+                            state: DeliveryState::Failed,
+                            provider_code: failure.provider_code.clone(),
+                            detail: Some(reason.clone()),
+                            at: now,
+                            attempt: attempt_no,
+                        },
+                        OutboxState::Dead,
+                        now_ms,
+                        Some(reason.clone()),
+                        Some(letter),
+                        None,
+                        ("dead_lettered", reason),
+                    )
+                }
+            };
+        let item_id = item.id;
+        let interaction_id = item.interaction_id;
+        let dead_for_metrics = dead
+            .as_ref()
+            .map(|l| (l.stage.clone(), l.error_kind.clone()));
+        let error_text = last_error.clone();
+        let dead_id = transact(&*self.store, move |tx| {
+            Box::pin(async move {
+                if let Some(mut interaction) = tx.interaction(interaction_id).await? {
+                    interaction.delivery.push(delivery);
+                    tx.update_interaction(&interaction, outcome_provider_id.as_deref())
+                        .await?;
+                    tx.append_event(&events::delivery_updated(&interaction))
+                        .await?;
+                }
+                tx.update_outbox(
+                    item_id,
+                    outbox_state,
+                    attempt_no,
+                    next_ms,
+                    error_text.as_deref(),
+                )
+                .await?;
+                match dead {
+                    Some(letter) => {
+                        let id = tx.put_dead_letter(&letter).await?;
+                        tx.append_event(&events::dead_lettered(id, &letter)).await?;
+                        Ok(Some(id))
+                    }
+                    None => Ok(None),
+                }
+            })
+        })
+        .await
+        .map_err(PipelineError::from)?;
+        let (label, reason) = verdict;
+        metrics::outbound(
+            &name,
+            if dead_id.is_some() {
+                "dead_lettered"
+            } else {
+                label
+            },
+        );
+        if let Some((stage, kind)) = dead_for_metrics {
+            metrics::dead_letter("outbound", &stage, &kind);
+        }
+        Ok(match (dead_id, outbox_state) {
+            (Some(dead_letter), _) => {
+                tracing::warn!(outbox = item_id, %reason, "outbound message dead-lettered");
+                Attempt::DeadLettered {
+                    dead_letter,
+                    reason,
+                }
+            }
+            (None, OutboxState::Pending) => {
+                let after = Duration::from_millis(u64::try_from(next_ms - now_ms).unwrap_or(0));
+                tracing::info!(outbox = item_id, attempt = attempt_no, %reason, after_ms = after.as_millis(), "outbound attempt failed; will retry");
+                Attempt::Retrying {
+                    attempts: attempt_no,
+                    reason,
+                    after,
+                }
+            }
+            _ => Attempt::Sent {
+                provider_message_id: None,
+            },
+        })
+    }
+
+    fn letter(
+        &self,
+        channel: &ChannelAccount,
+        item: &OutboxItem,
+        stage: &str,
+        kind: &str,
+        message: &str,
+        at: Timestamp,
+    ) -> NewDeadLetter {
+        NewDeadLetter {
+            source: DeadLetterSource::Outbound,
+            journal_seq: None,
+            outbox_id: Some(item.id),
+            channel_account: channel.record.id,
+            plugin: channel.plugin.id().to_string(),
+            stage: stage.to_owned(),
+            error_kind: kind.to_owned(),
+            message: message.to_owned(),
+            at,
+        }
+    }
+
+    /// Put a dead-lettered outbox item back in the queue and try it once
+    /// now (for `silta dlq replay`).
+    pub async fn replay(&self, outbox_id: i64, dead_letter: i64) -> Result<Attempt> {
+        let item = transact(&*self.store, move |tx| {
+            Box::pin(async move {
+                let item = tx.outbox_item(outbox_id).await?;
+                if item.is_some() {
+                    let now = Timestamp::now().as_datetime().timestamp_millis();
+                    tx.update_outbox(outbox_id, OutboxState::Pending, 0, now, None)
+                        .await?;
+                    tx.remove_dead_letter(dead_letter).await?;
+                }
+                Ok(item)
+            })
+        })
+        .await?
+        .ok_or_else(|| PipelineError::NotFound {
+            what: "outbox item",
+            id: outbox_id.to_string(),
+        })?;
+        let fresh = OutboxItem {
+            attempts: 0,
+            ..item
+        };
+        if !lock(&self.in_flight).insert(fresh.id) {
+            return Err(PipelineError::Invalid(format!(
+                "outbox item {outbox_id} is being sent right now"
+            )));
+        }
+        let result = self.attempt(fresh).await;
+        lock(&self.in_flight).remove(&outbox_id);
+        result
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}

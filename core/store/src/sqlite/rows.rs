@@ -1,0 +1,77 @@
+//! Decoding rows into records.
+
+use std::str::FromStr;
+
+use serde::de::DeserializeOwned;
+use silta_model::{CaseStatus, ChannelAccountId, Direction, InteractionId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::error::{Result, StoreError};
+use crate::records::OutboxItem;
+use crate::sqlite::codec::from_json;
+
+/// The `data` document of a row selected as `id, data`.
+pub(crate) fn doc<T: DeserializeOwned>(row: &SqliteRow, what: &'static str) -> Result<T> {
+    let id: String = row.get(0);
+    let data: String = row.get(1);
+    from_json(what, &id, &data)
+}
+
+/// An id column.
+pub(crate) fn parse_id<T>(what: &'static str, raw: &str) -> Result<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    raw.parse::<T>().map_err(|err| StoreError::Corrupt {
+        what,
+        key: raw.to_owned(),
+        reason: err.to_string(),
+    })
+}
+
+/// The status column of a case.
+pub(crate) fn case_status(status: CaseStatus) -> &'static str {
+    match status {
+        CaseStatus::Open => "open",
+        CaseStatus::Pending => "pending",
+        CaseStatus::Resolved => "resolved",
+        CaseStatus::Closed => "closed",
+    }
+}
+
+/// The direction column of an interaction.
+pub(crate) fn direction(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+/// Columns of [`outbox_item`].
+pub(crate) const OUTBOX_COLUMNS: &str =
+    "id, interaction_id, channel_account, payload, attempts, next_attempt_ms, last_error";
+
+/// One outbox item by id.
+pub(crate) const OUTBOX_SELECT_BY_ID: &str = "SELECT id, interaction_id, channel_account, payload, \
+     attempts, next_attempt_ms, last_error FROM outbox WHERE id = ?";
+
+/// An outbox row selected with [`OUTBOX_COLUMNS`].
+pub(crate) fn outbox_item(row: &SqliteRow) -> Result<OutboxItem> {
+    let id: i64 = row.get(0);
+    let payload: String = row.get(3);
+    let attempts: i64 = row.get(4);
+    Ok(OutboxItem {
+        id,
+        interaction_id: parse_id::<InteractionId>("outbox interaction", &row.get::<String, _>(1))?,
+        channel_account: parse_id::<ChannelAccountId>(
+            "outbox channel account",
+            &row.get::<String, _>(2),
+        )?,
+        payload: from_json("outbox payload", &id.to_string(), &payload)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_ms: row.get(5),
+        last_error: row.get(6),
+    })
+}
