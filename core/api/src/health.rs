@@ -15,22 +15,41 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready: the store answers and every plugin is loaded.
+/// Ready: the pipeline runs, the store answers, every plugin instantiates
+/// and the engine's epoch ticker (which enforces plugin deadlines) runs.
 #[utoipa::path(get, path = "/readyz",
-    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready, with the reason")))]
+    responses((status = 200, description = "Ready"), (status = 503, description = "Not ready, with the reasons")))]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     if !state.ready.load(Ordering::Acquire) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "starting: plugins or pipeline not ready".to_owned(),
+            "not ready: starting or shutting down\n".to_owned(),
         );
     }
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready".to_owned()),
-        Err(err) => (
+    let before = state.engine.epoch_ticks();
+    let mut problems = Vec::new();
+    if let Err(err) = state.store.ping().await {
+        problems.push(format!("store: {err}"));
+    }
+    for plugin in &state.plugins {
+        if let Err(err) = plugin.instantiate_only().await {
+            problems.push(format!("plugin {}: {err}", plugin.id()));
+        }
+    }
+    tokio::time::sleep(state.engine.epoch_tick() * 3).await;
+    if state.engine.epoch_ticks() == before {
+        problems.push("the epoch ticker is not running; plugin deadlines would not fire".into());
+    }
+    if problems.is_empty() {
+        (
+            StatusCode::OK,
+            format!("ready: store, {} plugin(s)\n", state.plugins.len()),
+        )
+    } else {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("store not ready: {err}"),
-        ),
+            format!("not ready:\n{}\n", problems.join("\n")),
+        )
     }
 }
 

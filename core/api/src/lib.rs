@@ -57,6 +57,10 @@ pub struct AppState {
     pub event_source: String,
     /// Every plugin loaded and the pipeline running.
     pub ready: AtomicBool,
+    /// The loaded plugins, checked by `/readyz`.
+    pub plugins: Vec<Arc<silta_runtime::Plugin>>,
+    /// The wasm engine, whose epoch ticker `/readyz` checks.
+    pub engine: silta_runtime::engine::SiltaEngine,
 }
 
 /// The API's routes.

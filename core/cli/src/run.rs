@@ -163,6 +163,8 @@ pub(crate) struct Node {
     pub(crate) outbound: Arc<Outbound>,
     pub(crate) sender: Arc<Sender>,
     pub(crate) client: Arc<HttpClient>,
+    pub(crate) runtime: Runtime,
+    pub(crate) plugins: Vec<Arc<Plugin>>,
 }
 
 impl Node {
@@ -183,7 +185,7 @@ impl Node {
             .with_context(|| format!("opening the store {}", db.display()))?,
         );
         let kv: Arc<dyn KvStore> = Arc::new(StoreKv::new(Arc::clone(&store)));
-        let (_, plugins) = load_plugins(&config, Some(kv)).await?;
+        let (runtime, plugins) = load_plugins(&config, Some(kv)).await?;
         tracing::info!(count = plugins.len(), "plugins loaded");
         let channels = Channels::register(&*store, channel_plugins(&config, &plugins)?).await?;
         let inbound = Inbound::new(
@@ -222,6 +224,8 @@ impl Node {
             outbound,
             sender,
             client,
+            runtime,
+            plugins,
         })
     }
 }
@@ -231,9 +235,7 @@ type GeneratedToken = (String, std::path::PathBuf);
 
 /// The API tokens: configured, from `SILTA_API_TOKEN`, or generated into
 /// the data directory. Returns the tokens and the generated one, if any.
-fn api_tokens(
-    config: &Config,
-) -> anyhow::Result<(Vec<String>, Option<GeneratedToken>)> {
+fn api_tokens(config: &Config) -> anyhow::Result<(Vec<String>, Option<GeneratedToken>)> {
     let mut tokens: Vec<String> = config.api.tokens.clone();
     if let Ok(token) = std::env::var("SILTA_API_TOKEN")
         && !token.trim().is_empty()
@@ -281,6 +283,8 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         prometheus,
         event_source: source,
         ready: AtomicBool::new(false),
+        plugins: node.plugins.clone(),
+        engine: node.runtime.engine().clone(),
     });
     let app = silta_api::router(Arc::clone(&state));
     let listen = node.config.api.listen;

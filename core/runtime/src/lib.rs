@@ -7,7 +7,7 @@
 //!   every host [`capabilities`] module, and the compiled-code [`cache`].
 //! - [`Runtime::load`] checks a component against its [`manifest`] and the
 //!   operator's [`grant`], and returns a [`Plugin`].
-//! - Every [`Plugin`] call runs in a fresh instance with a wall-clock
+//! - Every [`Plugin`] call runs in a warm or fresh instance with a wall-clock
 //!   deadline (covering host calls), a memory cap and an output cap, and
 //!   returns [`contract`] types converted by [`conversions`]; failures are
 //!   typed [`Error`]s naming the plugin and the limit.

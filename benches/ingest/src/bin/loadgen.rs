@@ -15,7 +15,7 @@
 //!
 //! ```sh
 //! loadgen --url http://127.0.0.1:8701/ --connections 64 --duration 10 --warmup 2
-//! loadgen --url http://127.0.0.1:8640/v1/ingest/bench --rate 5000 \
+//! loadgen --url http://127.0.0.1:8080/v1/ingest/bench --rate 5000 \
 //!     --token bench-token --signing-key bench-key
 //! ```
 
@@ -475,7 +475,7 @@ impl Target {
         );
         let authority = uri
             .authority()
-            .with_context(|| format!("--url {url:?} has no host, e.g. http://127.0.0.1:8640/"))?;
+            .with_context(|| format!("--url {url:?} has no host, e.g. http://127.0.0.1:8080/"))?;
         let connect = format!(
             "{}:{}",
             authority.host(),
