@@ -50,3 +50,40 @@ impl Modify for BearerAuth {
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_every_route_with_bearer_auth() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("serializes");
+        let paths = doc["paths"].as_object().expect("paths");
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/v1/ingest/{channel_account}",
+            "/v1/parties/{id}/timeline",
+            "/v1/conversations/{id}/messages",
+            "/v1/messages",
+            "/v1/events",
+            "/v1/subscriptions",
+            "/v1/dead-letters/replay",
+        ] {
+            assert!(paths.contains_key(path), "missing {path}");
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let ingest = &doc["paths"]["/v1/ingest/{channel_account}"]["post"];
+        for status in ["202", "400", "401", "404", "413", "503"] {
+            assert!(
+                ingest["responses"].get(status).is_some(),
+                "ingest documents {status}"
+            );
+        }
+        assert!(doc["paths"]["/healthz"]["get"].get("security").is_none());
+    }
+}
