@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use bytes::Bytes;
@@ -45,8 +46,23 @@ pub async fn ingest(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<IngestAccepted>), ApiError> {
+    let body = body.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "payload_too_large",
+                format!(
+                    "the body is larger than the limit of {} bytes (api.max_body_bytes)",
+                    state.max_body_bytes
+                ),
+            )
+        } else {
+            ApiError::new(status, "unreadable_body", rejection.body_text())
+        }
+    })?;
     let transport = TransportMeta::Http {
         method: method.to_string(),
         path: uri.path().to_owned(),
