@@ -145,6 +145,7 @@ pub async fn link_interaction(
     conversation.last_activity_at = conversation.last_activity_at.max(interaction.occurred_at);
 
     let (mut case, case_is_new, case_reason) = choose_case(tx, &conversation, party).await?;
+    let case_changed = case_is_new || !case.conversation_ids.contains(&conversation.id);
     if !case.conversation_ids.contains(&conversation.id) {
         case.conversation_ids.push(conversation.id);
     }
@@ -157,7 +158,9 @@ pub async fn link_interaction(
     interaction.case_id = Some(case.id);
     interaction.threading_reason = Some(reason);
 
-    tx.save_case(&case).await?;
+    if case_changed {
+        tx.save_case(&case).await?;
+    }
     tx.save_conversation(&conversation).await?;
     if !tx.insert_interaction(&interaction, journal_seq).await? {
         // Only reachable if a concurrent writer stored it first; the unit

@@ -245,17 +245,22 @@ impl StoreTx for SqliteTx<'_> {
         .execute(&mut *self.conn)
         .await
         .map_err(StoreError::db("save conversation"))?;
-        for key in &conversation.thread_keys {
-            sqlx::query(
-                "INSERT INTO thread_keys (channel_account, key, conversation_id) VALUES (?, ?, ?) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&account)
-            .bind(thread_key_column(key))
-            .bind(&id)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("claim thread key"))?;
+        // One statement for all keys: each statement is a round trip to
+        // the driver's worker thread. SQLite allows 32766 variables.
+        for chunk in conversation.thread_keys.chunks(1000) {
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO thread_keys (channel_account, key, conversation_id) VALUES {values} \
+                 ON CONFLICT DO NOTHING"
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                query = query.bind(&account).bind(thread_key_column(key)).bind(&id);
+            }
+            query
+                .execute(&mut *self.conn)
+                .await
+                .map_err(StoreError::db("claim thread keys"))?;
         }
         Ok(())
     }
