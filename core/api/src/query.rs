@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use serde::Serialize;
 use serde_json::{Value, json};
 use silta_model::{CaseId, ConversationId, Interaction, InteractionId, PartyId};
-use silta_store::records::Page;
+use silta_store::records::{InteractionsOf, Page};
 
 use crate::cursor::{PageParams, encode};
 use crate::{ApiError, AppState};
@@ -34,6 +34,26 @@ fn page<T>(page: Page<T>) -> PageBody<T> {
         items: page.items,
         next_cursor: page.next.as_ref().map(encode),
     }
+}
+
+/// One page of interactions.
+async fn interactions(
+    state: &AppState,
+    of: InteractionsOf,
+    params: &PageParams,
+) -> Result<Json<PageBody<Interaction>>, ApiError> {
+    let found = state
+        .store
+        .interactions(of, params.cursor()?, params.limit())
+        .await?;
+    Ok(Json(page(found)))
+}
+
+/// A record, or 404.
+fn found<T>(record: Option<T>, what: &str, id: &str) -> Result<Json<T>, ApiError> {
+    record
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(what, id))
 }
 
 /// Parties, newest first.
@@ -87,11 +107,7 @@ pub async fn party_timeline(
         .party(party_id)
         .await?
         .ok_or_else(|| ApiError::not_found("party", &id))?;
-    let found = state
-        .store
-        .party_timeline(party.id, params.cursor()?, params.limit())
-        .await?;
-    Ok(Json(page(found)))
+    interactions(&state, InteractionsOf::Party(party.id), &params).await
 }
 
 /// A conversation.
@@ -103,12 +119,11 @@ pub async fn get_conversation(
     Path(id): Path<String>,
 ) -> Result<Json<silta_model::Conversation>, ApiError> {
     let conversation_id: ConversationId = parse("conversation", &id)?;
-    state
-        .store
-        .conversation(conversation_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("conversation", &id))
+    found(
+        state.store.conversation(conversation_id).await?,
+        "conversation",
+        &id,
+    )
 }
 
 /// A conversation's interactions, oldest first.
@@ -121,11 +136,12 @@ pub async fn conversation_interactions(
     Query(params): Query<PageParams>,
 ) -> Result<Json<PageBody<Interaction>>, ApiError> {
     let conversation_id: ConversationId = parse("conversation", &id)?;
-    let found = state
-        .store
-        .conversation_interactions(conversation_id, params.cursor()?, params.limit())
-        .await?;
-    Ok(Json(page(found)))
+    interactions(
+        &state,
+        InteractionsOf::Conversation(conversation_id),
+        &params,
+    )
+    .await
 }
 
 /// A case.
@@ -137,12 +153,7 @@ pub async fn get_case(
     Path(id): Path<String>,
 ) -> Result<Json<silta_model::Case>, ApiError> {
     let case_id: CaseId = parse("case", &id)?;
-    state
-        .store
-        .case(case_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("case", &id))
+    found(state.store.case(case_id).await?, "case", &id)
 }
 
 /// A case's interactions on every channel, oldest first.
@@ -155,11 +166,7 @@ pub async fn case_interactions(
     Query(params): Query<PageParams>,
 ) -> Result<Json<PageBody<Interaction>>, ApiError> {
     let case_id: CaseId = parse("case", &id)?;
-    let found = state
-        .store
-        .case_interactions(case_id, params.cursor()?, params.limit())
-        .await?;
-    Ok(Json(page(found)))
+    interactions(&state, InteractionsOf::Case(case_id), &params).await
 }
 
 /// An interaction, with its delivery history.
@@ -171,10 +178,9 @@ pub async fn get_interaction(
     Path(id): Path<String>,
 ) -> Result<Json<Interaction>, ApiError> {
     let interaction_id: InteractionId = parse("interaction", &id)?;
-    state
-        .store
-        .interaction(interaction_id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("interaction", &id))
+    found(
+        state.store.interaction(interaction_id).await?,
+        "interaction",
+        &id,
+    )
 }

@@ -2,12 +2,13 @@
 //! while other parties' messages are processed beside them.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+mod support;
+
+use support::{free_port, sign};
 
 const TOKEN: &str = "order-token";
 const KEY: &str = "order-key";
@@ -19,21 +20,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn signature(body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).expect("key");
-    mac.update(body.as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One HTTP/1.1 request; returns the status code and body.
@@ -71,7 +57,7 @@ fn ingest(port: u16, id: &str, sender: &str) {
     );
     let headers = [
         ("authorization", format!("Bearer {TOKEN}")),
-        ("x-silta-signature", format!("sha256={}", signature(&body))),
+        ("x-silta-signature", sign(body.as_bytes(), KEY)),
         ("content-type", "application/json".to_owned()),
     ];
     let (status, answer) =

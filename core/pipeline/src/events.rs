@@ -21,16 +21,6 @@ pub const CASE_OPENED: &str = "silta.case.opened";
 /// Something was dead-lettered.
 pub const DEAD_LETTERED: &str = "silta.dead_letter.created";
 
-/// Every event type, for documentation and subscription validation.
-pub const ALL: &[&str] = &[
-    INTERACTION_CREATED,
-    DELIVERY_UPDATED,
-    PARTY_CREATED,
-    CONVERSATION_STARTED,
-    CASE_OPENED,
-    DEAD_LETTERED,
-];
-
 /// `silta.interaction.created`.
 #[must_use]
 pub fn interaction_created(interaction: &Interaction, channel_account: &str) -> NewEvent {

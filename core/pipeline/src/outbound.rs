@@ -13,35 +13,17 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use silta_model::{
     Case, CaseId, CaseStatus, Conversation, ConversationId, DeliveryEvent, DeliveryState,
-    Direction, EmailHeaders, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope,
-    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance,
-    SenderRole, ThreadKey, Timestamp,
+    Direction, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope, Interaction,
+    InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance, SenderRole,
+    ThreadKey, Timestamp,
 };
+use silta_runtime::contract::OutboundMessage;
 use silta_store::{Store, StoreError, StoreTx, transact};
 use tokio::sync::Notify;
 
 use crate::channels::{ChannelAccount, Channels};
 use crate::error::{PipelineError, Result};
 use crate::events;
-
-/// What the outbox keeps for the sender: everything `render` needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxPayload {
-    /// Who receives it.
-    pub recipient: Identity,
-    /// Subject, for channels that have one.
-    pub subject: Option<String>,
-    /// Content.
-    pub parts: Vec<Part>,
-    /// Keys of the conversation it continues.
-    pub thread_keys: Vec<ThreadKey>,
-    /// The provider's id of the message it answers.
-    pub reply_to_provider_message_id: Option<String>,
-    /// Email headers of the message it answers.
-    pub reply_to_email: Option<EmailHeaders>,
-    /// Token the answer will carry back.
-    pub reply_token: String,
-}
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,8 +120,11 @@ impl Outbound {
                     Some(case) => case,
                     None => open_or_new_case(tx, conv.party_id, &mut conv).await?,
                 };
-                let payload = OutboxPayload {
+                let outbound = OutboundMessage {
+                    channel_account: channel.record.id.to_string(),
+                    interaction_id: InteractionId::new(),
                     recipient,
+                    sender: None,
                     subject: message.subject.clone().or_else(|| conv.subject.clone()),
                     parts: message.parts.clone(),
                     thread_keys: conv.thread_keys.clone(),
@@ -149,9 +134,12 @@ impl Outbound {
                     reply_to_email: last.email.clone(),
                     reply_token: new_reply_token(),
                 };
-                let submitted = queue(tx, &channel, &mut conv, case_id, payload).await?;
-                remember(tx, idempotency_key.as_deref(), &request_hash, submitted).await?;
-                Ok(Ok(submitted))
+                let key = idempotency_key
+                    .as_deref()
+                    .map(|k| (k, request_hash.as_str()));
+                Ok(Ok(
+                    queue(tx, &channel, &mut conv, case_id, outbound, key).await?
+                ))
             })
         })
         .await??;
@@ -206,8 +194,11 @@ impl Outbound {
                     last_activity_at: now,
                 };
                 let case_id = open_or_new_case(tx, party.id, &mut conv).await?;
-                let payload = OutboxPayload {
+                let outbound = OutboundMessage {
+                    channel_account: channel.record.id.to_string(),
+                    interaction_id: InteractionId::new(),
                     recipient,
+                    sender: None,
                     subject: message.subject.clone(),
                     parts: message.parts.clone(),
                     thread_keys: Vec::new(),
@@ -217,9 +208,12 @@ impl Outbound {
                 };
                 tx.append_event(&events::conversation_started(&conv))
                     .await?;
-                let submitted = queue(tx, &channel, &mut conv, case_id, payload).await?;
-                remember(tx, idempotency_key.as_deref(), &request_hash, submitted).await?;
-                Ok(Ok(submitted))
+                let key = idempotency_key
+                    .as_deref()
+                    .map(|k| (k, request_hash.as_str()));
+                Ok(Ok(
+                    queue(tx, &channel, &mut conv, case_id, outbound, key).await?
+                ))
             })
         })
         .await??;
@@ -274,16 +268,18 @@ fn choose_recipient(
         })
 }
 
-/// The interaction, outbox item and event of one outbound message.
+/// The interaction, outbox item and event of one outbound message, and
+/// the API idempotency key (with the request's hash) that asked for it.
 async fn queue(
     tx: &mut dyn StoreTx,
     channel: &ChannelAccount,
     conv: &mut Conversation,
     case_id: CaseId,
-    payload: OutboxPayload,
+    payload: OutboundMessage,
+    idempotency: Option<(&str, &str)>,
 ) -> silta_store::Result<Submitted> {
     let now = Timestamp::now();
-    let id = InteractionId::new();
+    let id = payload.interaction_id;
     let account = channel.record.id;
     let sender = IdentityKey::new(
         IdentityKind::Custom("silta_channel_account".into()),
@@ -346,6 +342,9 @@ async fn queue(
         &channel.record.name,
     ))
     .await?;
+    if let Some((key, request_hash)) = idempotency {
+        tx.put_api_idempotency(key, request_hash, id, now).await?;
+    }
     Ok(Submitted {
         interaction_id: id,
         conversation_id: conv.id,
@@ -411,24 +410,6 @@ async fn replayed(
         conversation_id,
         replayed: true,
     })))
-}
-
-async fn remember(
-    tx: &mut dyn StoreTx,
-    key: Option<&str>,
-    request_hash: &str,
-    submitted: Submitted,
-) -> silta_store::Result<()> {
-    if let Some(key) = key {
-        tx.put_api_idempotency(
-            key,
-            request_hash,
-            submitted.interaction_id,
-            Timestamp::now(),
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 fn hash_request<T: Serialize>(request: &T) -> String {

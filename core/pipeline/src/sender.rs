@@ -28,7 +28,6 @@ use crate::channels::{ChannelAccount, Channels};
 use crate::error::{PipelineError, Result};
 use crate::failure::Failure;
 use crate::http_client::HttpClient;
-use crate::outbound::OutboxPayload;
 use crate::{events, metrics};
 
 /// Tuning of the sender.
@@ -126,6 +125,41 @@ impl AttemptFailure {
     }
 }
 
+/// The delivery step an attempt adds to the interaction's history.
+struct Step {
+    state: DeliveryState,
+    provider_code: Option<String>,
+    detail: Option<String>,
+    provider_message_id: Option<String>,
+}
+
+impl Step {
+    fn of(state: DeliveryState, provider_code: Option<String>, detail: Option<String>) -> Self {
+        Self {
+            state,
+            provider_code,
+            detail,
+            provider_message_id: None,
+        }
+    }
+}
+
+/// What becomes of the outbox item after an attempt.
+enum Verdict {
+    Sent {
+        provider_message_id: Option<String>,
+    },
+    Retry {
+        reason: String,
+        after: Duration,
+    },
+    Dead {
+        stage: &'static str,
+        kind: String,
+        reason: String,
+    },
+}
+
 impl Sender {
     /// A sender over `store`, woken through `wake` when messages are queued.
     #[must_use]
@@ -215,7 +249,7 @@ impl Sender {
         channel: &ChannelAccount,
         item: &OutboxItem,
     ) -> std::result::Result<DeliveryOutcome, AttemptFailure> {
-        let payload: OutboxPayload =
+        let message: OutboundMessage =
             serde_json::from_value(item.payload.clone()).map_err(|err| {
                 AttemptFailure::permanent(
                     "render",
@@ -223,18 +257,6 @@ impl Sender {
                     format!("outbox payload: {err}"),
                 )
             })?;
-        let message = OutboundMessage {
-            channel_account: channel.record.id.to_string(),
-            interaction_id: item.interaction_id,
-            recipient: payload.recipient,
-            sender: None,
-            subject: payload.subject,
-            parts: payload.parts,
-            thread_keys: payload.thread_keys,
-            reply_to_provider_message_id: payload.reply_to_provider_message_id,
-            reply_to_email: payload.reply_to_email,
-            reply_token: payload.reply_token,
-        };
         let rendered = channel
             .plugin
             .render(&message)
@@ -308,6 +330,87 @@ impl Sender {
             })
     }
 
+    /// What an attempt's result means: the delivery step to record and
+    /// what becomes of the outbox item.
+    fn judge(
+        &self,
+        result: std::result::Result<DeliveryOutcome, AttemptFailure>,
+        attempt_no: u32,
+    ) -> (Step, Verdict) {
+        match result {
+            Ok(outcome)
+                if matches!(
+                    outcome.state,
+                    DeliveryState::Failed | DeliveryState::Bounced
+                ) =>
+            {
+                let code = outcome.provider_code.as_deref().map(|c| format!(" ({c})"));
+                let detail = outcome.detail.as_deref().map(|d| format!(": {d}"));
+                let reason = format!(
+                    "the provider refused the message{}{}",
+                    code.unwrap_or_default(),
+                    detail.unwrap_or_default()
+                );
+                let step = Step::of(outcome.state, outcome.provider_code, outcome.detail);
+                let verdict = Verdict::Dead {
+                    stage: "deliver",
+                    kind: "failed".into(),
+                    reason,
+                };
+                (step, verdict)
+            }
+            Ok(outcome) => {
+                let provider_message_id = outcome.provider_message_id.clone();
+                let step = Step::of(outcome.state, outcome.provider_code, outcome.detail);
+                (
+                    Step {
+                        provider_message_id: provider_message_id.clone(),
+                        ..step
+                    },
+                    Verdict::Sent {
+                        provider_message_id,
+                    },
+                )
+            }
+            Err(failure) if failure.retryable && attempt_no < self.options.max_attempts => {
+                let after = self
+                    .options
+                    .backoff
+                    .delay_with_hint(attempt_no, failure.retry_after);
+                let detail = format!(
+                    "attempt {attempt_no} failed at {}: {}; retrying in {} ms",
+                    failure.stage,
+                    failure.message,
+                    after.as_millis()
+                );
+                let step = Step::of(DeliveryState::Queued, failure.provider_code, Some(detail));
+                let verdict = Verdict::Retry {
+                    reason: failure.message,
+                    after,
+                };
+                (step, verdict)
+            }
+            Err(failure) => {
+                let reason = if failure.retryable {
+                    format!("gave up after {attempt_no} attempts: {}", failure.message)
+                } else {
+                    failure.message
+                };
+                let step = Step::of(
+                    DeliveryState::Failed,
+                    failure.provider_code,
+                    Some(reason.clone()),
+                );
+                let verdict = Verdict::Dead {
+                    stage: failure.stage,
+                    kind: failure.kind,
+                    reason,
+                };
+                (step, verdict)
+            }
+        }
+    }
+
     async fn record(
         &self,
         channel: &ChannelAccount,
@@ -317,136 +420,48 @@ impl Sender {
     ) -> Result<Attempt> {
         let now = Timestamp::now();
         let now_ms = now.as_datetime().timestamp_millis();
-        let name = channel.record.name.clone();
-        let (delivery, outbox_state, next_ms, last_error, dead, outcome_provider_id, verdict) =
-            match result {
-                Ok(outcome)
-                    if outcome.state == DeliveryState::Failed
-                        || outcome.state == DeliveryState::Bounced =>
-                {
-                    let reason = format!(
-                        "the provider refused the message{}{}",
-                        outcome
-                            .provider_code
-                            .as_deref()
-                            .map(|c| format!(" ({c})"))
-                            .unwrap_or_default(),
-                        outcome
-                            .detail
-                            .as_deref()
-                            .map(|d| format!(": {d}"))
-                            .unwrap_or_default()
-                    );
-                    let letter = self.letter(channel, &item, "deliver", "failed", &reason, now);
-                    (
-                        DeliveryEvent {
-                            state: outcome.state,
-                            provider_code: outcome.provider_code.clone(),
-                            detail: outcome.detail.clone(),
-                            at: now,
-                            attempt: attempt_no,
-                        },
-                        OutboxState::Dead,
-                        now_ms,
-                        Some(reason.clone()),
-                        Some(letter),
-                        outcome.provider_message_id.clone(),
-                        ("failed", reason),
-                    )
-                }
-                Ok(outcome) => (
-                    DeliveryEvent {
-                        state: outcome.state,
-                        provider_code: outcome.provider_code.clone(),
-                        detail: outcome.detail.clone(),
-                        at: now,
-                        attempt: attempt_no,
-                    },
-                    OutboxState::Done,
-                    now_ms,
-                    None,
-                    None,
-                    outcome.provider_message_id.clone(),
-                    ("sent", String::new()),
-                ),
-                Err(failure) if failure.retryable && attempt_no < self.options.max_attempts => {
-                    let after = self
-                        .options
-                        .backoff
-                        .delay_with_hint(attempt_no, failure.retry_after);
-                    let next =
-                        now_ms.saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
-                    let detail = format!(
-                        "attempt {attempt_no} failed at {}: {}; retrying in {} ms",
-                        failure.stage,
-                        failure.message,
-                        after.as_millis()
-                    );
-                    (
-                        DeliveryEvent {
-                            state: DeliveryState::Queued,
-                            provider_code: failure.provider_code.clone(),
-                            detail: Some(detail.clone()),
-                            at: now,
-                            attempt: attempt_no,
-                        },
-                        OutboxState::Pending,
-                        next,
-                        Some(detail),
-                        None,
-                        None,
-                        ("retry", failure.message),
-                    )
-                }
-                Err(failure) => {
-                    let reason = if failure.retryable {
-                        format!("gave up after {attempt_no} attempts: {}", failure.message)
-                    } else {
-                        failure.message.clone()
-                    };
-                    let letter =
-                        self.letter(channel, &item, failure.stage, &failure.kind, &reason, now);
-                    (
-                        DeliveryEvent {
-                            state: DeliveryState::Failed,
-                            provider_code: failure.provider_code.clone(),
-                            detail: Some(reason.clone()),
-                            at: now,
-                            attempt: attempt_no,
-                        },
-                        OutboxState::Dead,
-                        now_ms,
-                        Some(reason.clone()),
-                        Some(letter),
-                        None,
-                        ("dead_lettered", reason),
-                    )
-                }
-            };
-        let item_id = item.id;
-        let interaction_id = item.interaction_id;
-        let dead_for_metrics = dead
-            .as_ref()
-            .map(|l| (l.stage.clone(), l.error_kind.clone()));
-        let error_text = last_error.clone();
+        let (step, verdict) = self.judge(result, attempt_no);
+        let (state, next_ms, last_error, letter) = match &verdict {
+            Verdict::Sent { .. } => (OutboxState::Done, now_ms, None, None),
+            Verdict::Retry { after, .. } => (
+                OutboxState::Pending,
+                now_ms.saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX)),
+                step.detail.clone(),
+                None,
+            ),
+            Verdict::Dead {
+                stage,
+                kind,
+                reason,
+            } => (
+                OutboxState::Dead,
+                now_ms,
+                Some(reason.clone()),
+                Some(self.letter(channel, &item, stage, kind, reason, now)),
+            ),
+        };
+        let delivery = DeliveryEvent {
+            state: step.state,
+            provider_code: step.provider_code,
+            detail: step.detail,
+            at: now,
+            attempt: attempt_no,
+        };
+        let provider_message_id = step.provider_message_id;
+        let (item_id, interaction_id) = (item.id, item.interaction_id);
+        let stored_letter = letter.clone();
         let dead_id = transact(&*self.store, move |tx| {
             Box::pin(async move {
                 if let Some(mut interaction) = tx.interaction(interaction_id).await? {
                     interaction.delivery.push(delivery);
-                    tx.update_interaction(&interaction, outcome_provider_id.as_deref())
+                    tx.update_interaction(&interaction, provider_message_id.as_deref())
                         .await?;
                     tx.append_event(&events::delivery_updated(&interaction))
                         .await?;
                 }
-                tx.update_outbox(
-                    item_id,
-                    outbox_state,
-                    attempt_no,
-                    next_ms,
-                    error_text.as_deref(),
-                )
-                .await?;
-                match dead {
+                tx.update_outbox(item_id, state, attempt_no, next_ms, last_error.as_deref())
+                    .await?;
+                match stored_letter {
                     Some(letter) => {
                         let id = tx.put_dead_letter(&letter).await?;
                         tx.append_event(&events::dead_lettered(id, &letter)).await?;
@@ -458,28 +473,23 @@ impl Sender {
         })
         .await
         .map_err(PipelineError::from)?;
-        let (label, reason) = verdict;
-        metrics::outbound(
-            &name,
-            if dead_id.is_some() {
-                "dead_lettered"
-            } else {
-                label
-            },
-        );
-        if let Some((stage, kind)) = dead_for_metrics {
-            metrics::dead_letter("outbound", &stage, &kind);
-        }
-        Ok(match (dead_id, outbox_state) {
-            (Some(dead_letter), _) => {
+        let name = &channel.record.name;
+        Ok(match verdict {
+            Verdict::Dead {
+                stage,
+                kind,
+                reason,
+            } => {
+                metrics::outbound(name, "dead_lettered");
+                metrics::dead_letter("outbound", stage, &kind);
                 tracing::warn!(outbox = item_id, %reason, "outbound message dead-lettered");
                 Attempt::DeadLettered {
-                    dead_letter,
+                    dead_letter: dead_id.unwrap_or_default(),
                     reason,
                 }
             }
-            (None, OutboxState::Pending) => {
-                let after = Duration::from_millis(u64::try_from(next_ms - now_ms).unwrap_or(0));
+            Verdict::Retry { reason, after } => {
+                metrics::outbound(name, "retry");
                 tracing::info!(outbox = item_id, attempt = attempt_no, %reason, after_ms = after.as_millis(), "outbound attempt failed; will retry");
                 Attempt::Retrying {
                     attempts: attempt_no,
@@ -487,9 +497,14 @@ impl Sender {
                     after,
                 }
             }
-            _ => Attempt::Sent {
-                provider_message_id: None,
-            },
+            Verdict::Sent {
+                provider_message_id,
+            } => {
+                metrics::outbound(name, "sent");
+                Attempt::Sent {
+                    provider_message_id,
+                }
+            }
         })
     }
 

@@ -77,8 +77,9 @@ pub enum Normalized {
     DeliveryUpdate(DeliveryUpdate),
 }
 
-/// An outbound message for a channel plugin to render.
-#[derive(Debug, Clone, PartialEq)]
+/// An outbound message for a channel plugin to render. Serializable: the
+/// outbox keeps it as JSON until it is sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutboundMessage {
     /// Our channel account that sends it.
     pub channel_account: String,

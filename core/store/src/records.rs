@@ -243,6 +243,17 @@ pub struct QueueDepths {
     pub last_event_seq: i64,
 }
 
+/// Whose interactions to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InteractionsOf {
+    /// A party's, on every channel (its timeline).
+    Party(silta_model::PartyId),
+    /// A conversation's.
+    Conversation(silta_model::ConversationId),
+    /// A case's, on every channel.
+    Case(silta_model::CaseId),
+}
+
 /// A position in a sorted listing, opaque to API clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {

@@ -11,9 +11,9 @@ use tokio::sync::watch;
 
 use crate::error::{Result, StoreError};
 use crate::records::{
-    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, JournalEntry, JournalState,
-    NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem, OutboxState, Page, QueueDepths,
-    StoredEvent, WebhookSubscription,
+    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, InteractionsOf, JournalEntry,
+    JournalState, NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem, OutboxState, Page,
+    QueueDepths, StoredEvent, WebhookSubscription,
 };
 
 /// A unit of work: runs against a [`StoreTx`] and either commits whole or
@@ -58,31 +58,18 @@ pub trait Store: Send + Sync + 'static {
     async fn party_identities(&self, id: PartyId) -> Result<Vec<Identity>>;
     /// A party's back-office records.
     async fn party_links(&self, id: PartyId) -> Result<Vec<BackofficeLink>>;
-    /// A party's interactions on every channel, oldest first.
-    async fn party_timeline(
+    /// Interactions of a party (its timeline across channels), a
+    /// conversation or a case, oldest first.
+    async fn interactions(
         &self,
-        id: PartyId,
+        of: InteractionsOf,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<Page<Interaction>>;
     /// A conversation.
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>>;
-    /// A conversation's interactions, oldest first.
-    async fn conversation_interactions(
-        &self,
-        id: ConversationId,
-        after: Option<Cursor>,
-        limit: u32,
-    ) -> Result<Page<Interaction>>;
     /// A case.
     async fn case(&self, id: CaseId) -> Result<Option<Case>>;
-    /// A case's interactions, oldest first.
-    async fn case_interactions(
-        &self,
-        id: CaseId,
-        after: Option<Cursor>,
-        limit: u32,
-    ) -> Result<Page<Interaction>>;
     /// An interaction.
     async fn interaction(&self, id: InteractionId) -> Result<Option<Interaction>>;
     /// Parties, newest first.

@@ -8,7 +8,8 @@ use silta_model::{
     InteractionKind, NormalizeOptions, Part, Party, Provenance, SenderRole, ThreadKey, Timestamp,
 };
 use silta_store::records::{
-    DeadLetterFilter, DeadLetterSource, JournalState, NewDeadLetter, NewEvent, NewJournalEntry,
+    DeadLetterFilter, DeadLetterSource, InteractionsOf, JournalState, NewDeadLetter, NewEvent,
+    NewJournalEntry,
 };
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
 use silta_store::{Store, StoreError, transact};
@@ -287,11 +288,15 @@ async fn thread_keys_cases_and_timeline_pages() -> anyhow::Result<()> {
     assert_eq!(matched, ThreadKey::InReplyTo("<a@x>".into()));
     assert_eq!(open_case.map(|c| c.id), Some(case.id));
 
-    let first = store.party_timeline(party.id, None, 2).await?;
+    let first = store
+        .interactions(InteractionsOf::Party(party.id), None, 2)
+        .await?;
     assert_eq!(first.items.len(), 2);
     assert_eq!(first.items[0].id, items[1].id, "oldest first");
     assert_eq!(first.items[1].id, items[0].id);
-    let second = store.party_timeline(party.id, first.next, 2).await?;
+    let second = store
+        .interactions(InteractionsOf::Party(party.id), first.next, 2)
+        .await?;
     assert_eq!(second.items.len(), 1);
     assert_eq!(second.items[0].id, items[2].id);
     assert!(second.next.is_none());

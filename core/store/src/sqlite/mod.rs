@@ -11,7 +11,7 @@ mod rows;
 mod tx;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -36,7 +36,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The embedded SQLite store.
 pub struct SqliteStore {
-    path: PathBuf,
     reads: SqlitePool,
     writes: mpsc::Sender<writer::WriteRequest>,
     events: watch::Receiver<i64>,
@@ -115,18 +114,11 @@ impl SqliteStore {
         ));
         tracing::info!(path = %path.display(), "store open (SQLite, WAL)");
         Ok(Self {
-            path: path.to_owned(),
             reads,
             writes,
             events,
             stats,
         })
-    }
-
-    /// The database file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// (commits, units of work) since open: with concurrent writers there

@@ -10,9 +10,9 @@ use tokio::sync::watch;
 
 use crate::error::{Result, StoreError};
 use crate::records::{
-    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, DeadLetterSource, JournalEntry,
-    JournalState, NewDeadLetter, NewJournalEntry, OutboxItem, Page, QueueDepths, StoredEvent,
-    WebhookSubscription,
+    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, DeadLetterSource, InteractionsOf,
+    JournalEntry, JournalState, NewDeadLetter, NewJournalEntry, OutboxItem, Page, QueueDepths,
+    StoredEvent, WebhookSubscription,
 };
 use crate::sqlite::SqliteStore;
 use crate::sqlite::codec::{from_json, parse_time};
@@ -111,20 +111,7 @@ impl SqliteStore {
             .fetch_all(&self.reads)
             .await
             .map_err(StoreError::db("list interactions"))?;
-        let more = rows.len() > limit as usize;
-        let mut items = Vec::with_capacity(rows.len().min(limit as usize));
-        let mut next = None;
-        for row in rows.iter().take(limit as usize) {
-            items.push(rows::doc::<Interaction>(row, "interaction")?);
-            next = Some(Cursor {
-                at_ms: row.get(2),
-                id: row.get(0),
-            });
-        }
-        Ok(Page {
-            items,
-            next: if more { next } else { None },
-        })
+        rows::page(&rows, limit, "interaction")
     }
 
     async fn doc_by_id<T: serde::de::DeserializeOwned>(
@@ -274,14 +261,18 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn party_timeline(
+    async fn interactions(
         &self,
-        id: PartyId,
+        of: InteractionsOf,
         after: Option<Cursor>,
         limit: u32,
     ) -> Result<Page<Interaction>> {
-        self.interactions_page("party_id", id.to_string(), after, limit)
-            .await
+        let (column, id) = match of {
+            InteractionsOf::Party(id) => ("party_id", id.to_string()),
+            InteractionsOf::Conversation(id) => ("conversation_id", id.to_string()),
+            InteractionsOf::Case(id) => ("case_id", id.to_string()),
+        };
+        self.interactions_page(column, id, after, limit).await
     }
 
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>> {
@@ -293,16 +284,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn conversation_interactions(
-        &self,
-        id: ConversationId,
-        after: Option<Cursor>,
-        limit: u32,
-    ) -> Result<Page<Interaction>> {
-        self.interactions_page("conversation_id", id.to_string(), after, limit)
-            .await
-    }
-
     async fn case(&self, id: CaseId) -> Result<Option<Case>> {
         self.doc_by_id(
             "SELECT id, data FROM cases WHERE id = ?",
@@ -310,16 +291,6 @@ impl Store for SqliteStore {
             "case",
         )
         .await
-    }
-
-    async fn case_interactions(
-        &self,
-        id: CaseId,
-        after: Option<Cursor>,
-        limit: u32,
-    ) -> Result<Page<Interaction>> {
-        self.interactions_page("case_id", id.to_string(), after, limit)
-            .await
     }
 
     async fn interaction(&self, id: InteractionId) -> Result<Option<Interaction>> {
@@ -346,20 +317,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.reads)
         .await
         .map_err(StoreError::db("list parties"))?;
-        let more = rows.len() > limit as usize;
-        let mut items = Vec::new();
-        let mut next = None;
-        for row in rows.iter().take(limit as usize) {
-            items.push(rows::doc::<Party>(row, "party")?);
-            next = Some(Cursor {
-                at_ms: row.get(2),
-                id: row.get(0),
-            });
-        }
-        Ok(Page {
-            items,
-            next: if more { next } else { None },
-        })
+        rows::page(&rows, limit, "party")
     }
 
     async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<StoredEvent>> {

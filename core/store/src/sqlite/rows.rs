@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::error::{Result, StoreError};
-use crate::records::OutboxItem;
+use crate::records::{Cursor, OutboxItem, Page};
 use crate::sqlite::codec::from_json;
 
 /// The `data` document of a row selected as `id, data`.
@@ -74,4 +74,28 @@ pub(crate) fn outbox_item(row: &SqliteRow) -> Result<OutboxItem> {
         next_attempt_ms: row.get(5),
         last_error: row.get(6),
     })
+}
+
+/// A page from rows selected as `id, data, <sort key>` with one row more
+/// than `limit` (which tells whether another page follows).
+pub(crate) fn page<T: DeserializeOwned>(
+    rows: &[SqliteRow],
+    limit: u32,
+    what: &'static str,
+) -> Result<Page<T>> {
+    let limit = limit as usize;
+    let items = rows
+        .iter()
+        .take(limit)
+        .map(|row| doc(row, what))
+        .collect::<Result<Vec<T>>>()?;
+    let next = if rows.len() > limit {
+        rows.get(limit - 1).map(|row| Cursor {
+            at_ms: row.get(2),
+            id: row.get(0),
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
 }
