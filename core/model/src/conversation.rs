@@ -19,7 +19,10 @@ pub struct Conversation {
     pub party_id: PartyId,
     /// The case the thread belongs to, once there is one.
     pub case_id: Option<CaseId>,
-    /// Every key that threads into this conversation.
+    /// The keys the conversation started with (its first message's). The
+    /// store also holds every key claimed later (each message's own ids,
+    /// the reply tokens of Silta's replies) without copying them here, so
+    /// a long conversation does not grow with every message.
     pub thread_keys: Vec<ThreadKey>,
     /// Why messages were threaded here (`"in_reply_to matched"`), for
     /// people checking a surprising thread.

@@ -104,6 +104,7 @@ pub async fn link_interaction(
     let found = tx
         .conversation_by_thread_keys(channel_account, &interaction.thread_keys)
         .await?;
+    let matched_key = found.as_ref().map(|(_, key)| key.clone());
     let (mut conversation, mut reason, conversation_is_new) = match found {
         Some((conversation, key)) => {
             let reason = format!("conversation {} holds thread key {key:?}", conversation.id);
@@ -130,16 +131,19 @@ pub async fn link_interaction(
             (conversation, reason, true)
         }
     };
+    // The keys this message adds; the matched one is held already.
+    let mut new_keys: Vec<ThreadKey> = Vec::with_capacity(interaction.thread_keys.len() + 1);
     for key in interaction
         .thread_keys
         .iter()
         .chain(std::iter::once(&own_key))
     {
-        if !conversation.thread_keys.contains(key) {
-            conversation.thread_keys.push(key.clone());
+        if Some(key) != matched_key.as_ref() && !new_keys.contains(key) {
+            new_keys.push(key.clone());
         }
     }
     if conversation_is_new {
+        conversation.thread_keys.clone_from(&new_keys);
         conversation.threading_reason = Some(reason.clone());
     }
     conversation.last_activity_at = conversation.last_activity_at.max(interaction.occurred_at);
@@ -161,7 +165,7 @@ pub async fn link_interaction(
     if case_changed {
         tx.save_case(&case).await?;
     }
-    tx.save_conversation(&conversation).await?;
+    tx.save_conversation(&conversation, &new_keys).await?;
     if !tx.insert_interaction(&interaction, journal_seq).await? {
         // Only reachable if a concurrent writer stored it first; the unit
         // is rolled back by the caller's error handling otherwise.

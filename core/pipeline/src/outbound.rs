@@ -127,7 +127,7 @@ impl Outbound {
                     sender: None,
                     subject: message.subject.clone().or_else(|| conv.subject.clone()),
                     parts: message.parts.clone(),
-                    thread_keys: conv.thread_keys.clone(),
+                    thread_keys: reply_thread_keys(&conv, &last),
                     reply_to_provider_message_id: Some(
                         last.idempotency_key.provider_message_id().to_owned(),
                     ),
@@ -326,12 +326,9 @@ async fn queue(
         attributes: Default::default(),
     };
     let token = ThreadKey::ReplyToken(payload.reply_token.clone());
-    if !conv.thread_keys.contains(&token) {
-        conv.thread_keys.push(token);
-    }
     conv.case_id = Some(case_id);
     conv.last_activity_at = now;
-    tx.save_conversation(conv).await?;
+    tx.save_conversation(conv, &[token]).await?;
     tx.insert_interaction(&interaction, None).await?;
     let payload = serde_json::to_value(&payload)
         .map_err(|err| StoreError::Aborted(format!("outbox payload: {err}")))?;
@@ -420,4 +417,16 @@ fn hash_request<T: Serialize>(request: &T) -> String {
 fn new_reply_token() -> String {
     let bytes: [u8; 12] = rand::random();
     hex::encode(bytes)
+}
+
+/// The thread keys a reply carries: the conversation's own, then those of
+/// the message it answers (for email, its Message-ID and References).
+fn reply_thread_keys(conversation: &Conversation, answered: &Interaction) -> Vec<ThreadKey> {
+    let mut keys = conversation.thread_keys.clone();
+    for key in &answered.thread_keys {
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    keys
 }

@@ -8,9 +8,9 @@ pub enum StoreError {
     Database {
         /// What the store was doing.
         operation: &'static str,
-        /// The driver's error.
+        /// The driver's error (sqlx for reads, rusqlite in the writer).
         #[source]
-        source: sqlx::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// Applying the schema migrations failed.
     #[error("migrating the database at {path}: {source}")]
@@ -52,8 +52,14 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
-    pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-        move |source| StoreError::Database { operation, source }
+    pub(crate) fn db<E>(operation: &'static str) -> impl FnOnce(E) -> StoreError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        move |source| StoreError::Database {
+            operation,
+            source: Box::new(source),
+        }
     }
 
     pub(crate) fn corrupt(

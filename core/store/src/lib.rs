@@ -9,7 +9,7 @@
 //!   [`StoreTx`]. [`transact`] runs a closure as one such unit and returns
 //!   its value.
 //! - [`sqlite::SqliteStore`] is the embedded default: one SQLite file in WAL
-//!   mode, migrations under `core/store/migrations/`, and one writer task
+//!   mode, migrations under `core/store/migrations/`, and one writer thread
 //!   that commits concurrent units of work together (group commit), so
 //!   many accepts share one fsync and each returns only after it is
 //!   durable.

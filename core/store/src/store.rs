@@ -134,9 +134,15 @@ pub trait StoreTx: Send {
     ) -> Result<Option<(Conversation, ThreadKey)>>;
     /// A conversation.
     async fn conversation(&mut self, id: ConversationId) -> Result<Option<Conversation>>;
-    /// Store a conversation (insert or replace) and claim its thread keys
-    /// that no other conversation holds.
-    async fn save_conversation(&mut self, conversation: &Conversation) -> Result<()>;
+    /// Store a conversation (insert or replace) and claim `new_keys` for
+    /// it, each unless another conversation holds it already. Pass only
+    /// the keys this change adds (a message's own ids, a reply token), so
+    /// saving costs the same on the thousandth message as on the first.
+    async fn save_conversation(
+        &mut self,
+        conversation: &Conversation,
+        new_keys: &[ThreadKey],
+    ) -> Result<()>;
 
     /// The party's most recently opened case that is not closed.
     async fn open_case_of_party(&mut self, party: PartyId) -> Result<Option<Case>>;

@@ -262,7 +262,7 @@ async fn thread_keys_cases_and_timeline_pages() -> anyhow::Result<()> {
         Box::pin(async move {
             tx.insert_party(&p).await?;
             tx.save_case(&c).await?;
-            tx.save_conversation(&conv).await?;
+            tx.save_conversation(&conv, &conv.thread_keys).await?;
             for i in &its {
                 tx.insert_interaction(i, None).await?;
             }

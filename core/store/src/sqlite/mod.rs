@@ -1,7 +1,7 @@
 //! The embedded store: SQLite in WAL mode.
 //!
 //! One file under the data directory. Reads use a small pool of
-//! connections; every write goes through the [writer](writer) task, which
+//! connections; every write goes through the [writer](writer) thread, which
 //! commits concurrent units of work together with `synchronous = FULL`,
 //! so a unit is on disk (fsync'd) when [`Store::run_tx`] returns.
 
@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::{Result, StoreError};
@@ -78,17 +78,24 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .pragma("temp_store", "memory");
-        let mut writer_conn = connect
+        // Migrations run on a connection of their own; the writer opens
+        // the migrated file afterwards.
+        let mut migrate_conn = connect
             .connect()
             .await
-            .map_err(StoreError::db("open database for writing"))?;
+            .map_err(StoreError::db("open database for migrating"))?;
         sqlx::migrate!("./migrations")
-            .run(&mut writer_conn)
+            .run(&mut migrate_conn)
             .await
             .map_err(|source| StoreError::Migrate {
                 path: path.display().to_string(),
                 source,
             })?;
+        migrate_conn
+            .close()
+            .await
+            .map_err(StoreError::db("close the migrating connection"))?;
+        let writer_conn = open_writer(path, options.fsync)?;
         let reads = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
             .connect_with(
@@ -106,12 +113,16 @@ impl SqliteStore {
         let (events_tx, events) = watch::channel(last_event);
         let (writes, requests) = mpsc::channel(WRITE_QUEUE);
         let stats = Arc::new(WriterStats::default());
-        tokio::spawn(writer::run_writer(
+        writer::spawn_writer(
             writer_conn,
             requests,
-            events_tx,
-            Arc::clone(&stats),
-        ));
+            writer::WriterOutputs {
+                events: events_tx,
+                stats: Arc::clone(&stats),
+            },
+            tokio::runtime::Handle::current(),
+        )
+        .map_err(|err| StoreError::Aborted(format!("starting the store writer thread: {err}")))?;
         tracing::info!(path = %path.display(), "store open (SQLite, WAL)");
         Ok(Self {
             reads,
@@ -139,4 +150,32 @@ impl SqliteStore {
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
+}
+
+/// Statements the writer keeps prepared (there are about forty).
+const CACHED_STATEMENTS: usize = 128;
+
+/// The writer's page cache: the hot index pages of the tables every
+/// message touches stay in memory instead of being read back.
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+
+/// The WAL file is truncated to this size after a checkpoint.
+const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The writer's connection: the same settings as the migrating one.
+fn open_writer(path: &Path, fsync: bool) -> Result<rusqlite::Connection> {
+    let conn =
+        rusqlite::Connection::open(path).map_err(StoreError::db("open database for writing"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(StoreError::db("set the busy timeout"))?;
+    let synchronous = if fsync { "FULL" } else { "NORMAL" };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+         PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+         PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
+         PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+    ))
+    .map_err(StoreError::db("configure the writer connection"))?;
+    conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+    Ok(conn)
 }

@@ -57,23 +57,47 @@ pub(crate) const OUTBOX_COLUMNS: &str =
 pub(crate) const OUTBOX_SELECT_BY_ID: &str = "SELECT id, interaction_id, channel_account, payload, \
      attempts, next_attempt_ms, last_error FROM outbox WHERE id = ?";
 
+/// The columns of an outbox row, as any driver reads them.
+pub(crate) struct OutboxRow {
+    pub(crate) id: i64,
+    pub(crate) interaction_id: String,
+    pub(crate) channel_account: String,
+    pub(crate) payload: String,
+    pub(crate) attempts: i64,
+    pub(crate) next_attempt_ms: i64,
+    pub(crate) last_error: Option<String>,
+}
+
+impl OutboxRow {
+    /// Decode the columns into an [`OutboxItem`].
+    pub(crate) fn into_item(self) -> Result<OutboxItem> {
+        Ok(OutboxItem {
+            id: self.id,
+            interaction_id: parse_id::<InteractionId>("outbox interaction", &self.interaction_id)?,
+            channel_account: parse_id::<ChannelAccountId>(
+                "outbox channel account",
+                &self.channel_account,
+            )?,
+            payload: from_json("outbox payload", &self.id.to_string(), &self.payload)?,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            next_attempt_ms: self.next_attempt_ms,
+            last_error: self.last_error,
+        })
+    }
+}
+
 /// An outbox row selected with [`OUTBOX_COLUMNS`].
 pub(crate) fn outbox_item(row: &SqliteRow) -> Result<OutboxItem> {
-    let id: i64 = row.get(0);
-    let payload: String = row.get(3);
-    let attempts: i64 = row.get(4);
-    Ok(OutboxItem {
-        id,
-        interaction_id: parse_id::<InteractionId>("outbox interaction", &row.get::<String, _>(1))?,
-        channel_account: parse_id::<ChannelAccountId>(
-            "outbox channel account",
-            &row.get::<String, _>(2),
-        )?,
-        payload: from_json("outbox payload", &id.to_string(), &payload)?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+    OutboxRow {
+        id: row.get(0),
+        interaction_id: row.get(1),
+        channel_account: row.get(2),
+        payload: row.get(3),
+        attempts: row.get(4),
         next_attempt_ms: row.get(5),
         last_error: row.get(6),
-    })
+    }
+    .into_item()
 }
 
 /// A page from rows selected as `id, data, <sort key>` with one row more

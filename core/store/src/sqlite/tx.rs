@@ -1,28 +1,32 @@
 //! [`StoreTx`] on the writer's connection.
+//!
+//! Every statement is prepared once and cached on the connection; each call
+//! is a synchronous SQLite call on the writer thread.
 
+use rusqlite::{Connection, OptionalExtension, Params, params};
+use serde::de::DeserializeOwned;
 use silta_model::{
     Case, CaseId, ChannelAccountId, Conversation, ConversationId, IdempotencyKey, Identity,
     IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey, Timestamp,
 };
-use sqlx::{Row, SqliteConnection};
 
 use crate::error::{Result, StoreError};
 use crate::records::{
     ChannelAccountRecord, JournalState, NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem,
     OutboxState, StoredEvent, WebhookSubscription,
 };
-use crate::sqlite::codec::{key_columns, millis, scope_column, to_json};
+use crate::sqlite::codec::{from_json, key_columns, millis, scope_column, to_json};
 use crate::sqlite::rows;
 use crate::store::StoreTx;
 
 /// One unit of work inside the writer's open transaction.
 pub(crate) struct SqliteTx<'c> {
-    conn: &'c mut SqliteConnection,
+    conn: &'c mut Connection,
     last_event: Option<i64>,
 }
 
 impl<'c> SqliteTx<'c> {
-    pub(crate) fn new(conn: &'c mut SqliteConnection) -> Self {
+    pub(crate) fn new(conn: &'c mut Connection) -> Self {
         Self {
             conn,
             last_event: None,
@@ -32,6 +36,70 @@ impl<'c> SqliteTx<'c> {
     /// The seq of the last event this unit published.
     pub(crate) fn last_event(&self) -> Option<i64> {
         self.last_event
+    }
+
+    /// Run a statement; returns the rows it changed.
+    fn execute(&self, operation: &'static str, sql: &str, params: impl Params) -> Result<usize> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(params))
+            .map_err(StoreError::db(operation))
+    }
+
+    /// The first row's value of column 0 (`RETURNING seq`, `SELECT id`).
+    fn value<T: rusqlite::types::FromSql>(
+        &self,
+        operation: &'static str,
+        sql: &str,
+        params: impl Params,
+    ) -> Result<Option<T>> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.query_row(params, |row| row.get(0)).optional())
+            .map_err(StoreError::db(operation))
+    }
+
+    /// The `data` documents of rows selected as `id, data`.
+    fn docs<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        what: &'static str,
+        sql: &str,
+        params: impl Params,
+    ) -> Result<Vec<T>> {
+        let raw: Vec<(String, String)> = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut statement| {
+                statement
+                    .query_map(params, |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect()
+            })
+            .map_err(StoreError::db(operation))?;
+        raw.iter()
+            .map(|(id, data)| from_json(what, id, data))
+            .collect()
+    }
+
+    /// The `data` document of the first row selected as `id, data`.
+    fn doc<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        what: &'static str,
+        sql: &str,
+        params: impl Params,
+    ) -> Result<Option<T>> {
+        let raw: Option<(String, String)> = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params, |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(StoreError::db(operation))?;
+        raw.map(|(id, data)| from_json(what, &id, &data))
+            .transpose()
     }
 }
 
@@ -49,36 +117,46 @@ pub(crate) fn thread_key_column(key: &ThreadKey) -> String {
     format!("{kind}:{}", key.value())
 }
 
-fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+fn is_unique_violation(err: &StoreError) -> bool {
+    let StoreError::Database { source, .. } = err else {
+        return false;
+    };
+    matches!(
+        source.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
 }
 
 #[async_trait::async_trait]
 impl StoreTx for SqliteTx<'_> {
     async fn append_journal(&mut self, entry: &NewJournalEntry) -> Result<i64> {
         let transport = to_json("journal transport", &entry.transport)?;
-        let row = sqlx::query(
+        let seq = self.value(
+            "append to journal",
             "INSERT INTO journal (channel_account, received_at, transport, body) \
              VALUES (?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(entry.channel_account.to_string())
-        .bind(entry.received_at.to_rfc3339())
-        .bind(transport)
-        .bind(entry.body.as_slice())
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("append to journal"))?;
-        Ok(row.get(0))
+            params![
+                entry.channel_account.to_string(),
+                entry.received_at.to_rfc3339(),
+                transport,
+                entry.body.as_slice()
+            ],
+        )?;
+        seq.ok_or_else(|| StoreError::Aborted("the journal insert returned no seq".into()))
     }
 
     async fn set_journal_state(&mut self, seq: i64, state: JournalState) -> Result<()> {
-        sqlx::query("UPDATE journal SET state = ?, processed_at = ? WHERE seq = ?")
-            .bind(state.as_str())
-            .bind((state != JournalState::Pending).then(|| Timestamp::now().to_rfc3339()))
-            .bind(seq)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("set journal state"))?;
+        self.execute(
+            "set journal state",
+            "UPDATE journal SET state = ?, processed_at = ? WHERE seq = ?",
+            params![
+                state.as_str(),
+                (state != JournalState::Pending).then(|| Timestamp::now().to_rfc3339()),
+                seq
+            ],
+        )?;
         Ok(())
     }
 
@@ -87,33 +165,27 @@ impl StoreTx for SqliteTx<'_> {
         name: &str,
         plugin: &str,
     ) -> Result<ChannelAccountRecord> {
-        let existing = sqlx::query("SELECT id FROM channel_accounts WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("read channel account"))?;
+        let existing: Option<String> = self.value(
+            "read channel account",
+            "SELECT id FROM channel_accounts WHERE name = ?",
+            [name],
+        )?;
         let id = match existing {
-            Some(row) => {
-                sqlx::query("UPDATE channel_accounts SET plugin = ? WHERE name = ?")
-                    .bind(plugin)
-                    .bind(name)
-                    .execute(&mut *self.conn)
-                    .await
-                    .map_err(StoreError::db("update channel account"))?;
-                rows::parse_id::<ChannelAccountId>("channel account", &row.get::<String, _>(0))?
+            Some(id) => {
+                self.execute(
+                    "update channel account",
+                    "UPDATE channel_accounts SET plugin = ? WHERE name = ?",
+                    [plugin, name],
+                )?;
+                rows::parse_id::<ChannelAccountId>("channel account", &id)?
             }
             None => {
                 let id = ChannelAccountId::new();
-                sqlx::query(
+                self.execute(
+                    "register channel account",
                     "INSERT INTO channel_accounts (name, id, plugin, created_at) VALUES (?, ?, ?, ?)",
-                )
-                .bind(name)
-                .bind(id.to_string())
-                .bind(plugin)
-                .bind(Timestamp::now().to_rfc3339())
-                .execute(&mut *self.conn)
-                .await
-                .map_err(StoreError::db("register channel account"))?;
+                    params![name, id.to_string(), plugin, Timestamp::now().to_rfc3339()],
+                )?;
                 id
             }
         };
@@ -126,31 +198,28 @@ impl StoreTx for SqliteTx<'_> {
 
     async fn identity_by_key(&mut self, key: &IdentityKey) -> Result<Option<Identity>> {
         let (kind, scope, value) = key_columns(key);
-        let row = sqlx::query(
+        self.doc(
+            "find identity",
+            "identity",
             "SELECT id, data FROM identities WHERE kind = ? AND scope = ? AND value = ?",
+            [kind, scope, value],
         )
-        .bind(kind)
-        .bind(scope)
-        .bind(value)
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("find identity"))?;
-        row.map(|r| rows::doc(&r, "identity")).transpose()
     }
 
     async fn insert_identity(&mut self, identity: &Identity) -> Result<()> {
         let data = to_json("identity", identity)?;
-        let result = sqlx::query(
+        let result = self.execute(
+            "insert identity",
             "INSERT INTO identities (id, kind, scope, value, party_id, data) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(identity.id.to_string())
-        .bind(identity.kind().name())
-        .bind(scope_column(identity.scope()))
-        .bind(identity.value())
-        .bind(identity.party_id.map(|p| p.to_string()))
-        .bind(data)
-        .execute(&mut *self.conn)
-        .await;
+            params![
+                identity.id.to_string(),
+                identity.kind().name(),
+                scope_column(identity.scope()),
+                identity.value(),
+                identity.party_id.map(|p| p.to_string()),
+                data
+            ],
+        );
         match result {
             Ok(_) => Ok(()),
             Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict {
@@ -162,39 +231,43 @@ impl StoreTx for SqliteTx<'_> {
                     identity.value()
                 ),
             }),
-            Err(err) => Err(StoreError::db("insert identity")(err)),
+            Err(err) => Err(err),
         }
     }
 
     async fn party(&mut self, id: PartyId) -> Result<Option<Party>> {
-        let row = sqlx::query("SELECT id, data FROM parties WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("read party"))?;
-        row.map(|r| rows::doc(&r, "party")).transpose()
+        self.doc(
+            "read party",
+            "party",
+            "SELECT id, data FROM parties WHERE id = ?",
+            [id.to_string()],
+        )
     }
 
     async fn insert_party(&mut self, party: &Party) -> Result<()> {
-        sqlx::query("INSERT INTO parties (id, merged_into, created_ms, data) VALUES (?, ?, ?, ?)")
-            .bind(party.id.to_string())
-            .bind(party.merged_into.map(|p| p.to_string()))
-            .bind(millis(&party.created_at))
-            .bind(to_json("party", party)?)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("insert party"))?;
+        self.execute(
+            "insert party",
+            "INSERT INTO parties (id, merged_into, created_ms, data) VALUES (?, ?, ?, ?)",
+            params![
+                party.id.to_string(),
+                party.merged_into.map(|p| p.to_string()),
+                millis(&party.created_at),
+                to_json("party", party)?
+            ],
+        )?;
         Ok(())
     }
 
     async fn update_party(&mut self, party: &Party) -> Result<()> {
-        sqlx::query("UPDATE parties SET merged_into = ?, data = ? WHERE id = ?")
-            .bind(party.merged_into.map(|p| p.to_string()))
-            .bind(to_json("party", party)?)
-            .bind(party.id.to_string())
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("update party"))?;
+        self.execute(
+            "update party",
+            "UPDATE parties SET merged_into = ?, data = ? WHERE id = ?",
+            params![
+                party.merged_into.map(|p| p.to_string()),
+                to_json("party", party)?,
+                party.id.to_string()
+            ],
+        )?;
         Ok(())
     }
 
@@ -205,100 +278,95 @@ impl StoreTx for SqliteTx<'_> {
     ) -> Result<Option<(Conversation, ThreadKey)>> {
         let account = channel_account.to_string();
         for key in keys {
-            let row = sqlx::query(
+            let found = self.doc(
+                "find conversation by thread key",
+                "conversation",
                 "SELECT c.id, c.data FROM thread_keys k JOIN conversations c ON c.id = k.conversation_id \
                  WHERE k.channel_account = ? AND k.key = ?",
-            )
-            .bind(&account)
-            .bind(thread_key_column(key))
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("find conversation by thread key"))?;
-            if let Some(row) = row {
-                return Ok(Some((rows::doc(&row, "conversation")?, key.clone())));
+                [account.as_str(), thread_key_column(key).as_str()],
+            )?;
+            if let Some(conversation) = found {
+                return Ok(Some((conversation, key.clone())));
             }
         }
         Ok(None)
     }
 
     async fn conversation(&mut self, id: ConversationId) -> Result<Option<Conversation>> {
-        let row = sqlx::query("SELECT id, data FROM conversations WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("read conversation"))?;
-        row.map(|r| rows::doc(&r, "conversation")).transpose()
+        self.doc(
+            "read conversation",
+            "conversation",
+            "SELECT id, data FROM conversations WHERE id = ?",
+            [id.to_string()],
+        )
     }
 
-    async fn save_conversation(&mut self, conversation: &Conversation) -> Result<()> {
+    async fn save_conversation(
+        &mut self,
+        conversation: &Conversation,
+        new_keys: &[ThreadKey],
+    ) -> Result<()> {
         let id = conversation.id.to_string();
         let account = conversation.channel_account_id.to_string();
-        sqlx::query(
+        self.execute(
+            "save conversation",
             "INSERT INTO conversations (id, channel_account, party_id, case_id, data) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET party_id = excluded.party_id, case_id = excluded.case_id, data = excluded.data",
-        )
-        .bind(&id)
-        .bind(&account)
-        .bind(conversation.party_id.to_string())
-        .bind(conversation.case_id.map(|c| c.to_string()))
-        .bind(to_json("conversation", conversation)?)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("save conversation"))?;
-        // One statement for all keys: each statement is a round trip to
-        // the driver's worker thread. SQLite allows 32766 variables.
-        for chunk in conversation.thread_keys.chunks(1000) {
-            let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO thread_keys (channel_account, key, conversation_id) VALUES {values} \
-                 ON CONFLICT DO NOTHING"
-            );
-            let mut query = sqlx::query(&sql);
-            for key in chunk {
-                query = query.bind(&account).bind(thread_key_column(key)).bind(&id);
-            }
-            query
-                .execute(&mut *self.conn)
-                .await
-                .map_err(StoreError::db("claim thread keys"))?;
+            params![
+                id,
+                account,
+                conversation.party_id.to_string(),
+                conversation.case_id.map(|c| c.to_string()),
+                to_json("conversation", conversation)?
+            ],
+        )?;
+        for key in new_keys {
+            self.execute(
+                "claim thread key",
+                "INSERT INTO thread_keys (channel_account, key, conversation_id) VALUES (?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+                [
+                    account.as_str(),
+                    thread_key_column(key).as_str(),
+                    id.as_str(),
+                ],
+            )?;
         }
         Ok(())
     }
 
     async fn open_case_of_party(&mut self, party: PartyId) -> Result<Option<Case>> {
-        let row = sqlx::query(
+        self.doc(
+            "find open case",
+            "case",
             "SELECT id, data FROM cases WHERE party_id = ? AND status IN ('open', 'pending') \
              ORDER BY opened_ms DESC, id DESC LIMIT 1",
+            [party.to_string()],
         )
-        .bind(party.to_string())
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("find open case"))?;
-        row.map(|r| rows::doc(&r, "case")).transpose()
     }
 
     async fn case(&mut self, id: CaseId) -> Result<Option<Case>> {
-        let row = sqlx::query("SELECT id, data FROM cases WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("read case"))?;
-        row.map(|r| rows::doc(&r, "case")).transpose()
+        self.doc(
+            "read case",
+            "case",
+            "SELECT id, data FROM cases WHERE id = ?",
+            [id.to_string()],
+        )
     }
 
     async fn save_case(&mut self, case: &Case) -> Result<()> {
-        sqlx::query(
+        self.execute(
+            "save case",
             "INSERT INTO cases (id, party_id, status, opened_ms, data) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET party_id = excluded.party_id, status = excluded.status, data = excluded.data",
-        )
-        .bind(case.id.to_string())
-        .bind(case.party_id.to_string())
-        .bind(rows::case_status(case.status))
-        .bind(millis(&case.opened_at))
-        .bind(to_json("case", case)?)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("save case"))?;
+            params![
+                case.id.to_string(),
+                case.party_id.to_string(),
+                rows::case_status(case.status),
+                millis(&case.opened_at),
+                to_json("case", case)?
+            ],
+        )?;
         Ok(())
     }
 
@@ -306,49 +374,47 @@ impl StoreTx for SqliteTx<'_> {
         &mut self,
         key: &IdempotencyKey,
     ) -> Result<Option<Interaction>> {
-        let row = sqlx::query(
+        self.doc(
+            "find interaction by idempotency key",
+            "interaction",
             "SELECT id, data FROM interactions WHERE idem_account = ? AND idem_provider = ? AND idem_message = ?",
+            params![
+                key.channel_account().to_string(),
+                key.provider(),
+                key.provider_message_id()
+            ],
         )
-        .bind(key.channel_account().to_string())
-        .bind(key.provider())
-        .bind(key.provider_message_id())
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("find interaction by idempotency key"))?;
-        row.map(|r| rows::doc(&r, "interaction")).transpose()
     }
 
     async fn interaction(&mut self, id: InteractionId) -> Result<Option<Interaction>> {
-        let row = sqlx::query("SELECT id, data FROM interactions WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("read interaction"))?;
-        row.map(|r| rows::doc(&r, "interaction")).transpose()
+        self.doc(
+            "read interaction",
+            "interaction",
+            "SELECT id, data FROM interactions WHERE id = ?",
+            [id.to_string()],
+        )
     }
 
     async fn latest_inbound_interaction(
         &mut self,
         conversation: ConversationId,
     ) -> Result<Option<Interaction>> {
-        let row = sqlx::query(
+        self.doc(
+            "find latest inbound interaction",
+            "interaction",
             "SELECT id, data FROM interactions WHERE conversation_id = ? AND direction = 'inbound' \
              ORDER BY occurred_ms DESC, id DESC LIMIT 1",
+            [conversation.to_string()],
         )
-        .bind(conversation.to_string())
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("find latest inbound interaction"))?;
-        row.map(|r| rows::doc(&r, "interaction")).transpose()
     }
 
     async fn party_identities(&mut self, party: PartyId) -> Result<Vec<Identity>> {
-        let rows = sqlx::query("SELECT id, data FROM identities WHERE party_id = ? ORDER BY id")
-            .bind(party.to_string())
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("list identities"))?;
-        rows.iter().map(|r| rows::doc(r, "identity")).collect()
+        self.docs(
+            "list identities",
+            "identity",
+            "SELECT id, data FROM identities WHERE party_id = ? ORDER BY id",
+            [party.to_string()],
+        )
     }
 
     async fn interaction_by_provider_message_id(
@@ -356,15 +422,12 @@ impl StoreTx for SqliteTx<'_> {
         channel_account: ChannelAccountId,
         provider_message_id: &str,
     ) -> Result<Option<Interaction>> {
-        let row = sqlx::query(
+        self.doc(
+            "find interaction by provider id",
+            "interaction",
             "SELECT id, data FROM interactions WHERE idem_account = ? AND provider_message_id = ? LIMIT 1",
+            params![channel_account.to_string(), provider_message_id],
         )
-        .bind(channel_account.to_string())
-        .bind(provider_message_id)
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("find interaction by provider id"))?;
-        row.map(|r| rows::doc(&r, "interaction")).transpose()
     }
 
     async fn insert_interaction(
@@ -374,31 +437,31 @@ impl StoreTx for SqliteTx<'_> {
     ) -> Result<bool> {
         let key = &interaction.idempotency_key;
         let provider_message_id = match interaction.direction {
-            silta_model::Direction::Inbound => Some(key.provider_message_id().to_owned()),
+            silta_model::Direction::Inbound => Some(key.provider_message_id()),
             silta_model::Direction::Outbound => None,
         };
-        let result = sqlx::query(
+        let inserted = self.execute(
+            "insert interaction",
             "INSERT INTO interactions (id, idem_account, idem_provider, idem_message, party_id, \
              conversation_id, case_id, direction, occurred_ms, provider_message_id, journal_seq, data) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (idem_account, idem_provider, idem_message) DO NOTHING",
-        )
-        .bind(interaction.id.to_string())
-        .bind(key.channel_account().to_string())
-        .bind(key.provider())
-        .bind(key.provider_message_id())
-        .bind(interaction.party_id.map(|p| p.to_string()))
-        .bind(interaction.conversation_id.map(|c| c.to_string()))
-        .bind(interaction.case_id.map(|c| c.to_string()))
-        .bind(rows::direction(interaction.direction))
-        .bind(millis(&interaction.occurred_at))
-        .bind(provider_message_id)
-        .bind(journal_seq)
-        .bind(to_json("interaction", interaction)?)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("insert interaction"))?;
-        Ok(result.rows_affected() == 1)
+            params![
+                interaction.id.to_string(),
+                key.channel_account().to_string(),
+                key.provider(),
+                key.provider_message_id(),
+                interaction.party_id.map(|p| p.to_string()),
+                interaction.conversation_id.map(|c| c.to_string()),
+                interaction.case_id.map(|c| c.to_string()),
+                rows::direction(interaction.direction),
+                millis(&interaction.occurred_at),
+                provider_message_id,
+                journal_seq,
+                to_json("interaction", interaction)?
+            ],
+        )?;
+        Ok(inserted == 1)
     }
 
     async fn update_interaction(
@@ -406,37 +469,38 @@ impl StoreTx for SqliteTx<'_> {
         interaction: &Interaction,
         provider_message_id: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
+        self.execute(
+            "update interaction",
             "UPDATE interactions SET party_id = ?, conversation_id = ?, case_id = ?, \
              provider_message_id = COALESCE(?, provider_message_id), data = ? WHERE id = ?",
-        )
-        .bind(interaction.party_id.map(|p| p.to_string()))
-        .bind(interaction.conversation_id.map(|c| c.to_string()))
-        .bind(interaction.case_id.map(|c| c.to_string()))
-        .bind(provider_message_id)
-        .bind(to_json("interaction", interaction)?)
-        .bind(interaction.id.to_string())
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("update interaction"))?;
+            params![
+                interaction.party_id.map(|p| p.to_string()),
+                interaction.conversation_id.map(|c| c.to_string()),
+                interaction.case_id.map(|c| c.to_string()),
+                provider_message_id,
+                to_json("interaction", interaction)?,
+                interaction.id.to_string()
+            ],
+        )?;
         Ok(())
     }
 
     async fn append_event(&mut self, event: &NewEvent) -> Result<StoredEvent> {
         let id = uuid::Uuid::now_v7().to_string();
         let time = Timestamp::now();
-        let row = sqlx::query(
-            "INSERT INTO events (id, type, subject, time, data) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(&id)
-        .bind(&event.event_type)
-        .bind(&event.subject)
-        .bind(time.to_rfc3339())
-        .bind(to_json("event", &event.data)?)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("append event"))?;
-        let seq: i64 = row.get(0);
+        let seq: i64 = self
+            .value(
+                "append event",
+                "INSERT INTO events (id, type, subject, time, data) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+                params![
+                    id,
+                    event.event_type,
+                    event.subject,
+                    time.to_rfc3339(),
+                    to_json("event", &event.data)?
+                ],
+            )?
+            .ok_or_else(|| StoreError::Aborted("the event insert returned no seq".into()))?;
         self.last_event = Some(seq);
         Ok(StoredEvent {
             seq,
@@ -450,59 +514,55 @@ impl StoreTx for SqliteTx<'_> {
 
     async fn put_dead_letter(&mut self, letter: &NewDeadLetter) -> Result<i64> {
         let at = letter.at.to_rfc3339();
-        let existing = sqlx::query(
+        let existing: Option<i64> = self.value(
+            "find dead letter",
             "SELECT id FROM dead_letters WHERE (journal_seq IS NOT NULL AND journal_seq = ?) \
              OR (outbox_id IS NOT NULL AND outbox_id = ?)",
-        )
-        .bind(letter.journal_seq)
-        .bind(letter.outbox_id)
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("find dead letter"))?;
-        if let Some(row) = existing {
-            let id: i64 = row.get(0);
-            sqlx::query(
+            params![letter.journal_seq, letter.outbox_id],
+        )?;
+        if let Some(id) = existing {
+            self.execute(
+                "update dead letter",
                 "UPDATE dead_letters SET plugin = ?, stage = ?, error_kind = ?, message = ?, \
                  attempts = attempts + 1, last_failed_at = ? WHERE id = ?",
-            )
-            .bind(&letter.plugin)
-            .bind(&letter.stage)
-            .bind(&letter.error_kind)
-            .bind(&letter.message)
-            .bind(&at)
-            .bind(id)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("update dead letter"))?;
+                params![
+                    letter.plugin,
+                    letter.stage,
+                    letter.error_kind,
+                    letter.message,
+                    at,
+                    id
+                ],
+            )?;
             return Ok(id);
         }
-        let row = sqlx::query(
+        self.value(
+            "insert dead letter",
             "INSERT INTO dead_letters (source, journal_seq, outbox_id, channel_account, plugin, stage, \
              error_kind, message, first_failed_at, last_failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              RETURNING id",
-        )
-        .bind(letter.source.as_str())
-        .bind(letter.journal_seq)
-        .bind(letter.outbox_id)
-        .bind(letter.channel_account.to_string())
-        .bind(&letter.plugin)
-        .bind(&letter.stage)
-        .bind(&letter.error_kind)
-        .bind(&letter.message)
-        .bind(&at)
-        .bind(&at)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("insert dead letter"))?;
-        Ok(row.get(0))
+            params![
+                letter.source.as_str(),
+                letter.journal_seq,
+                letter.outbox_id,
+                letter.channel_account.to_string(),
+                letter.plugin,
+                letter.stage,
+                letter.error_kind,
+                letter.message,
+                at,
+                at
+            ],
+        )?
+        .ok_or_else(|| StoreError::Aborted("the dead-letter insert returned no id".into()))
     }
 
     async fn remove_dead_letter(&mut self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM dead_letters WHERE id = ?")
-            .bind(id)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("remove dead letter"))?;
+        self.execute(
+            "remove dead letter",
+            "DELETE FROM dead_letters WHERE id = ?",
+            [id],
+        )?;
         Ok(())
     }
 
@@ -513,27 +573,41 @@ impl StoreTx for SqliteTx<'_> {
         payload: &serde_json::Value,
         next_attempt_ms: i64,
     ) -> Result<i64> {
-        let row = sqlx::query(
+        self.value(
+            "enqueue outbox",
             "INSERT INTO outbox (interaction_id, channel_account, payload, next_attempt_ms) \
              VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(interaction_id.to_string())
-        .bind(channel_account.to_string())
-        .bind(to_json("outbox payload", payload)?)
-        .bind(next_attempt_ms)
-        .fetch_one(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("enqueue outbox"))?;
-        Ok(row.get(0))
+            params![
+                interaction_id.to_string(),
+                channel_account.to_string(),
+                to_json("outbox payload", payload)?,
+                next_attempt_ms
+            ],
+        )?
+        .ok_or_else(|| StoreError::Aborted("the outbox insert returned no id".into()))
     }
 
     async fn outbox_item(&mut self, id: i64) -> Result<Option<OutboxItem>> {
-        let row = sqlx::query(rows::OUTBOX_SELECT_BY_ID)
-            .bind(id)
-            .fetch_optional(&mut *self.conn)
-            .await
+        let row = self
+            .conn
+            .prepare_cached(rows::OUTBOX_SELECT_BY_ID)
+            .and_then(|mut statement| {
+                statement
+                    .query_row([id], |row| {
+                        Ok(rows::OutboxRow {
+                            id: row.get(0)?,
+                            interaction_id: row.get(1)?,
+                            channel_account: row.get(2)?,
+                            payload: row.get(3)?,
+                            attempts: row.get(4)?,
+                            next_attempt_ms: row.get(5)?,
+                            last_error: row.get(6)?,
+                        })
+                    })
+                    .optional()
+            })
             .map_err(StoreError::db("read outbox item"))?;
-        row.map(|r| rows::outbox_item(&r)).transpose()
+        row.map(rows::OutboxRow::into_item).transpose()
     }
 
     async fn update_outbox(
@@ -544,32 +618,34 @@ impl StoreTx for SqliteTx<'_> {
         next_attempt_ms: i64,
         last_error: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
+        self.execute(
+            "update outbox",
             "UPDATE outbox SET state = ?, attempts = ?, next_attempt_ms = ?, last_error = ? WHERE id = ?",
-        )
-        .bind(state.as_str())
-        .bind(i64::from(attempts))
-        .bind(next_attempt_ms)
-        .bind(last_error)
-        .bind(id)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("update outbox"))?;
+            params![
+                state.as_str(),
+                i64::from(attempts),
+                next_attempt_ms,
+                last_error,
+                id
+            ],
+        )?;
         Ok(())
     }
 
     async fn api_idempotency(&mut self, key: &str) -> Result<Option<(String, InteractionId)>> {
-        let row =
-            sqlx::query("SELECT request_hash, interaction_id FROM api_idempotency WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&mut *self.conn)
-                .await
-                .map_err(StoreError::db("read idempotency key"))?;
-        row.map(|r| {
-            let id = rows::parse_id::<InteractionId>("interaction", &r.get::<String, _>(1))?;
-            Ok((r.get::<String, _>(0), id))
-        })
-        .transpose()
+        let row: Option<(String, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT request_hash, interaction_id FROM api_idempotency WHERE key = ?",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(StoreError::db("read idempotency key"))?;
+        row.map(|(hash, id)| Ok((hash, rows::parse_id::<InteractionId>("interaction", &id)?)))
+            .transpose()
     }
 
     async fn put_api_idempotency(
@@ -579,76 +655,65 @@ impl StoreTx for SqliteTx<'_> {
         interaction: InteractionId,
         at: Timestamp,
     ) -> Result<()> {
-        sqlx::query(
+        self.execute(
+            "store idempotency key",
             "INSERT INTO api_idempotency (key, request_hash, interaction_id, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(key)
-        .bind(request_hash)
-        .bind(interaction.to_string())
-        .bind(at.to_rfc3339())
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("store idempotency key"))?;
+            params![key, request_hash, interaction.to_string(), at.to_rfc3339()],
+        )?;
         Ok(())
     }
 
     async fn kv_set(&mut self, plugin: &str, key: &str, value: &[u8]) -> Result<()> {
-        sqlx::query(
+        self.execute(
+            "set plugin state",
             "INSERT INTO plugin_kv (plugin, key, value) VALUES (?, ?, ?) \
              ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(plugin)
-        .bind(key)
-        .bind(value)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("set plugin state"))?;
+            params![plugin, key, value],
+        )?;
         Ok(())
     }
 
     async fn kv_delete(&mut self, plugin: &str, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM plugin_kv WHERE plugin = ? AND key = ?")
-            .bind(plugin)
-            .bind(key)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("delete plugin state"))?;
+        self.execute(
+            "delete plugin state",
+            "DELETE FROM plugin_kv WHERE plugin = ? AND key = ?",
+            [plugin, key],
+        )?;
         Ok(())
     }
 
     async fn insert_webhook_subscription(&mut self, sub: &WebhookSubscription) -> Result<()> {
-        sqlx::query(
+        self.execute(
+            "insert webhook subscription",
             "INSERT INTO webhook_subscriptions (id, url, secret, types, cursor, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&sub.id)
-        .bind(&sub.url)
-        .bind(&sub.secret)
-        .bind(to_json("subscription types", &sub.types)?)
-        .bind(sub.cursor)
-        .bind(sub.created_at.to_rfc3339())
-        .execute(&mut *self.conn)
-        .await
-        .map_err(StoreError::db("insert webhook subscription"))?;
+            params![
+                sub.id,
+                sub.url,
+                sub.secret,
+                to_json("subscription types", &sub.types)?,
+                sub.cursor,
+                sub.created_at.to_rfc3339()
+            ],
+        )?;
         Ok(())
     }
 
     async fn delete_webhook_subscription(&mut self, id: &str) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM webhook_subscriptions WHERE id = ?")
-            .bind(id)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("delete webhook subscription"))?;
-        Ok(result.rows_affected() > 0)
+        let deleted = self.execute(
+            "delete webhook subscription",
+            "DELETE FROM webhook_subscriptions WHERE id = ?",
+            [id],
+        )?;
+        Ok(deleted > 0)
     }
 
     async fn advance_webhook_cursor(&mut self, id: &str, cursor: i64) -> Result<()> {
-        sqlx::query("UPDATE webhook_subscriptions SET cursor = MAX(cursor, ?) WHERE id = ?")
-            .bind(cursor)
-            .bind(id)
-            .execute(&mut *self.conn)
-            .await
-            .map_err(StoreError::db("advance webhook cursor"))?;
+        self.execute(
+            "advance webhook cursor",
+            "UPDATE webhook_subscriptions SET cursor = MAX(cursor, ?) WHERE id = ?",
+            params![cursor, id],
+        )?;
         Ok(())
     }
 }

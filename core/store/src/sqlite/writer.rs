@@ -1,18 +1,24 @@
 //! The single writer: group commit for every unit of work.
 //!
 //! SQLite allows one writer at a time, so instead of many connections
-//! queueing on the file lock (with its sleeping busy handler), one task
+//! queueing on the file lock (with its sleeping busy handler), one thread
 //! owns the write connection. It takes every unit of work queued while the
 //! previous commit was running, runs each inside its own savepoint (a
 //! failing unit rolls back alone), and commits them together: one fsync
 //! for the whole group. Callers are answered only after that commit.
+//!
+//! The writer calls SQLite synchronously (rusqlite, with cached prepared
+//! statements) on a dedicated thread. An async driver hands every
+//! statement to a worker thread and back, and with a dozen statements per
+//! message those hand-offs, not SQLite, were what limited ingest.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::FutureExt;
-use sqlx::SqliteConnection;
+use rusqlite::Connection;
+use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::{Result, StoreError};
@@ -28,15 +34,46 @@ pub(crate) struct WriteRequest {
     pub(crate) done: oneshot::Sender<Result<()>>,
 }
 
-/// Runs until every sender is dropped.
-pub(crate) async fn run_writer(
-    mut conn: SqliteConnection,
+/// Counts of what the writer committed.
+#[derive(Debug, Default)]
+pub(crate) struct WriterStats {
+    /// Commits (each one fsync with `synchronous = FULL`).
+    pub(crate) groups: AtomicU64,
+    /// Units of work committed or rolled back.
+    pub(crate) units: AtomicU64,
+}
+
+/// Where the writer thread publishes what it did.
+pub(crate) struct WriterOutputs {
+    pub(crate) events: watch::Sender<i64>,
+    pub(crate) stats: Arc<WriterStats>,
+}
+
+/// Start the writer thread; it runs until every sender is dropped.
+///
+/// Units of work are futures (the [`crate::StoreTx`] interface is async so
+/// that other backends can await their driver); on this thread they are
+/// driven by `runtime`'s handle and complete without waiting, because every
+/// SQLite call here is synchronous.
+pub(crate) fn spawn_writer(
+    conn: Connection,
+    requests: mpsc::Receiver<WriteRequest>,
+    outputs: WriterOutputs,
+    runtime: Handle,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("silta-store-writer".into())
+        .spawn(move || run_writer(conn, requests, &outputs, &runtime))
+}
+
+fn run_writer(
+    mut conn: Connection,
     mut requests: mpsc::Receiver<WriteRequest>,
-    events: watch::Sender<i64>,
-    stats: Arc<WriterStats>,
+    outputs: &WriterOutputs,
+    runtime: &Handle,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while let Some(first) = requests.recv().await {
+    while let Some(first) = requests.blocking_recv() {
         group.push(first);
         while group.len() < MAX_GROUP {
             match requests.try_recv() {
@@ -45,12 +82,15 @@ pub(crate) async fn run_writer(
             }
         }
         let size = group.len();
-        let (outcomes, last_event) = commit_group(&mut conn, group.drain(..)).await;
-        stats.groups.fetch_add(1, Ordering::Relaxed);
-        stats.units.fetch_add(size as u64, Ordering::Relaxed);
+        let (outcomes, last_event) = commit_group(&mut conn, runtime, group.drain(..));
+        outputs.stats.groups.fetch_add(1, Ordering::Relaxed);
+        outputs
+            .stats
+            .units
+            .fetch_add(size as u64, Ordering::Relaxed);
         tracing::trace!(size, "group committed");
         if let Some(seq) = last_event {
-            events.send_if_modified(|current| {
+            outputs.events.send_if_modified(|current| {
                 let newer = seq > *current;
                 if newer {
                     *current = seq;
@@ -66,84 +106,83 @@ pub(crate) async fn run_writer(
     tracing::debug!("store writer stopped");
 }
 
-/// Counts of what the writer committed.
-#[derive(Debug, Default)]
-pub(crate) struct WriterStats {
-    /// Commits (each one fsync with `synchronous = FULL`).
-    pub(crate) groups: AtomicU64,
-    /// Units of work committed or rolled back.
-    pub(crate) units: AtomicU64,
-}
-
 type Outcome = (oneshot::Sender<Result<()>>, Result<()>);
 
 /// Runs one group in one transaction; returns each unit's outcome and the
 /// last event seq the group published.
-async fn commit_group(
-    conn: &mut SqliteConnection,
+fn commit_group(
+    conn: &mut Connection,
+    runtime: &Handle,
     group: impl Iterator<Item = WriteRequest>,
 ) -> (Vec<Outcome>, Option<i64>) {
     let requests: Vec<WriteRequest> = group.collect();
-    if let Err(err) = exec(conn, "BEGIN IMMEDIATE").await {
+    if let Err(err) = exec(conn, "BEGIN IMMEDIATE") {
         return (fail_all(requests, &err), None);
     }
+    // A single unit needs no savepoint: its failure rolls back the whole
+    // (one-unit) transaction.
+    let single = requests.len() == 1;
     let mut outcomes = Vec::with_capacity(requests.len());
     let mut last_event = None;
     for request in requests {
-        if let Err(err) = exec(conn, "SAVEPOINT unit").await {
+        if !single && let Err(err) = exec(conn, "SAVEPOINT unit") {
             outcomes.push((request.done, Err(err)));
             continue;
         }
-        let mut tx = SqliteTx::new(conn);
-        let result = AssertUnwindSafe((request.work)(&mut tx))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(StoreError::Aborted("a unit of work panicked".into())));
-        let tx_last_event = tx.last_event();
-        let closed = match &result {
-            Ok(()) => exec(conn, "RELEASE unit").await,
-            Err(_) => match exec(conn, "ROLLBACK TO unit").await {
-                Ok(()) => exec(conn, "RELEASE unit").await,
-                Err(err) => Err(err),
-            },
+        let (result, tx_last_event) = run_unit(conn, runtime, request.work);
+        let closed = match (&result, single) {
+            (_, true) => Ok(()),
+            (Ok(()), false) => exec(conn, "RELEASE unit"),
+            (Err(_), false) => {
+                exec(conn, "ROLLBACK TO unit").and_then(|()| exec(conn, "RELEASE unit"))
+            }
         };
         if let Err(err) = closed {
             // The transaction is in an unknown state: give up on the group.
-            let _ = exec(conn, "ROLLBACK").await;
+            let _ = exec(conn, "ROLLBACK");
             outcomes.push((request.done, Err(err)));
-            let rolled_back = outcomes
-                .into_iter()
-                .map(|(done, _)| {
-                    (
-                        done,
-                        Err(StoreError::Aborted(
-                            "the group's transaction failed; nothing was written".into(),
-                        )),
-                    )
-                })
-                .collect();
-            return (rolled_back, None);
+            return (
+                abort_all(
+                    outcomes,
+                    "the group's transaction failed; nothing was written",
+                ),
+                None,
+            );
+        }
+        if single && result.is_err() {
+            let rolled_back = exec(conn, "ROLLBACK");
+            outcomes.push((request.done, result));
+            if let Err(err) = rolled_back {
+                tracing::error!(error = %err, "rolling back a failed unit of work");
+            }
+            return (outcomes, None);
         }
         if result.is_ok() && tx_last_event.is_some() {
             last_event = tx_last_event;
         }
         outcomes.push((request.done, result));
     }
-    if let Err(err) = exec(conn, "COMMIT").await {
-        let _ = exec(conn, "ROLLBACK").await;
-        let message = err.to_string();
-        let failed = outcomes
-            .into_iter()
-            .map(|(done, _)| {
-                (
-                    done,
-                    Err(StoreError::Aborted(format!("commit failed: {message}"))),
-                )
-            })
-            .collect();
-        return (failed, None);
+    if let Err(err) = exec(conn, "COMMIT") {
+        let _ = exec(conn, "ROLLBACK");
+        return (abort_all(outcomes, &format!("commit failed: {err}")), None);
     }
     (outcomes, last_event)
+}
+
+/// Run one unit of work; a panic in it is its failure.
+fn run_unit(conn: &mut Connection, runtime: &Handle, work: TxFn) -> (Result<()>, Option<i64>) {
+    let mut tx = SqliteTx::new(conn);
+    let result = runtime
+        .block_on(AssertUnwindSafe(work(&mut tx)).catch_unwind())
+        .unwrap_or_else(|_| Err(StoreError::Aborted("a unit of work panicked".into())));
+    (result, tx.last_event())
+}
+
+fn abort_all(outcomes: Vec<Outcome>, message: &str) -> Vec<Outcome> {
+    outcomes
+        .into_iter()
+        .map(|(done, _)| (done, Err(StoreError::Aborted(message.to_owned()))))
+        .collect()
 }
 
 fn fail_all(requests: Vec<WriteRequest>, err: &StoreError) -> Vec<Outcome> {
@@ -154,10 +193,6 @@ fn fail_all(requests: Vec<WriteRequest>, err: &StoreError) -> Vec<Outcome> {
         .collect()
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
-    sqlx::query(sql)
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-        .map_err(StoreError::db(sql))
+fn exec(conn: &Connection, sql: &'static str) -> Result<()> {
+    conn.execute_batch(sql).map_err(StoreError::db(sql))
 }

@@ -1,0 +1,175 @@
+//! Linking against a real store: a long conversation stays cheap and every
+//! message in it still threads replies.
+
+use std::sync::Arc;
+
+use silta_model::{
+    Assurance, ChannelAccountId, Direction, IdempotencyKey, Identity, IdentityKind, IdentityScope,
+    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance,
+    SenderRole, ThreadKey, Timestamp,
+};
+use silta_pipeline::linking::{Linked, link_interaction, resolve_parties};
+use silta_store::sqlite::{SqliteOptions, SqliteStore};
+use silta_store::{Store, transact};
+
+fn sender() -> anyhow::Result<Identity> {
+    Ok(Identity::new(
+        IdentityKind::Email,
+        "aino.virtanen@example.fi",
+        IdentityScope::Global,
+        Assurance::ChannelAsserted,
+        &NormalizeOptions::default(),
+    )?)
+}
+
+fn message(
+    account: ChannelAccountId,
+    provider_id: &str,
+    sender: &Identity,
+    thread_keys: Vec<ThreadKey>,
+) -> anyhow::Result<Interaction> {
+    let now = Timestamp::now();
+    Ok(Interaction {
+        id: InteractionId::new(),
+        kind: InteractionKind::Message,
+        direction: Direction::Inbound,
+        sender_role: SenderRole::Customer,
+        sender: sender.key(),
+        recipients: vec![],
+        conversation_id: None,
+        case_id: None,
+        party_id: None,
+        subject: None,
+        parts: vec![Part::Text(format!("message {provider_id}"))],
+        email: None,
+        thread_keys,
+        occurred_at: now,
+        received_at: now,
+        delivery: vec![],
+        provenance: Provenance {
+            plugin_id: "webhook".into(),
+            plugin_version: "0.1.0".into(),
+            provider: "webhook".into(),
+            provider_message_id: provider_id.into(),
+            raw_blob_ref: None,
+        },
+        idempotency_key: IdempotencyKey::new(account, "webhook", provider_id)?,
+        threading_reason: None,
+        attributes: Default::default(),
+    })
+}
+
+async fn link(
+    store: &dyn Store,
+    interaction: Interaction,
+    party: PartyId,
+    account: ChannelAccountId,
+) -> anyhow::Result<Linked> {
+    Ok(transact(store, move |tx| {
+        Box::pin(async move {
+            link_interaction(tx, interaction, party, account, "chat", None)
+                .await
+                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
+        })
+    })
+    .await?)
+}
+
+fn conversation_of(linked: &Linked) -> silta_model::ConversationId {
+    match linked {
+        Linked::Created { conversation, .. } => *conversation,
+        other => panic!("expected a new interaction, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_message()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("silta.db"), &SqliteOptions::default()).await?);
+    let account = ChannelAccountId::new();
+    let sender = sender()?;
+    let identities = vec![sender.clone()];
+    let parties = transact(&*store, move |tx| {
+        Box::pin(async move {
+            resolve_parties(tx, &identities)
+                .await
+                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
+        })
+    })
+    .await?;
+    let party = parties[&sender.key()];
+    let thread = ThreadKey::ProviderThread("t-1".into());
+
+    let mut conversation = None;
+    for n in 0..60 {
+        let linked = link(
+            &*store,
+            message(account, &format!("m-{n}"), &sender, vec![thread.clone()])?,
+            party,
+            account,
+        )
+        .await?;
+        let id = conversation_of(&linked);
+        assert_eq!(
+            *conversation.get_or_insert(id),
+            id,
+            "message {n} joins the thread"
+        );
+    }
+    let conversation_id = conversation.expect("linked");
+    let stored = store
+        .conversation(conversation_id)
+        .await?
+        .expect("stored conversation");
+    assert_eq!(
+        stored.thread_keys,
+        vec![
+            thread.clone(),
+            ThreadKey::ReplyToProviderMessage("m-0".into())
+        ],
+        "the document keeps the keys the conversation started with, not one per message"
+    );
+
+    // A reply that names only an old message (no thread id) still finds
+    // the conversation: every message's own id was claimed in the store.
+    let reply = message(
+        account,
+        "m-reply",
+        &sender,
+        vec![ThreadKey::ReplyToProviderMessage("m-37".into())],
+    )?;
+    let linked = link(&*store, reply, party, account).await?;
+    assert_eq!(conversation_of(&linked), conversation_id);
+    let reply = store
+        .interactions(
+            silta_store::records::InteractionsOf::Conversation(conversation_id),
+            None,
+            100,
+        )
+        .await?
+        .items
+        .into_iter()
+        .find(|i| i.provenance.provider_message_id == "m-reply")
+        .expect("the reply is in the conversation");
+    assert!(
+        reply
+            .threading_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("m-37")),
+        "the reason names the matched key: {:?}",
+        reply.threading_reason
+    );
+
+    // Another thread id starts another conversation.
+    let other = message(
+        account,
+        "m-other",
+        &sender,
+        vec![ThreadKey::ProviderThread("t-2".into())],
+    )?;
+    let linked = link(&*store, other, party, account).await?;
+    assert_ne!(conversation_of(&linked), conversation_id);
+    Ok(())
+}
