@@ -51,6 +51,8 @@ use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::{Grant, SecretValue};
 use silta_runtime::manifest::{Capability, Limits, PluginId};
 
+use crate::email_config::{ImapConfig, SmtpConfig};
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,6 +160,10 @@ pub struct ChannelAccountConfig {
     pub name: String,
     /// The channel plugin serving it.
     pub plugin: PluginId,
+    /// Where an email account's mail comes from (IMAP).
+    pub imap: Option<ImapConfig>,
+    /// Where an email account's mail goes out (SMTP).
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// HTTP API settings.
@@ -250,6 +256,24 @@ pub struct SecretSource {
     pub generate: bool,
 }
 
+impl SecretSource {
+    /// The secret's value; `what` names it in errors.
+    pub fn read(&self, what: &str) -> anyhow::Result<String> {
+        match (&self.env, &self.file) {
+            (Some(var), None) => std::env::var(var)
+                .with_context(|| format!("{what} expects environment variable {var} to be set")),
+            (None, Some(file)) => {
+                if self.generate && !file.exists() {
+                    crate::secret_file::generate(file)?;
+                }
+                crate::secret_file::read(file)
+                    .with_context(|| format!("{what} from file {}", file.display()))
+            }
+            _ => bail!("{what} needs exactly one of `env = \"VAR\"` or `file = \"path\"`"),
+        }
+    }
+}
+
 /// One plugin's grant.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,30 +304,7 @@ impl PluginConfig {
     pub fn grant(&self) -> anyhow::Result<Grant> {
         let mut secrets = BTreeMap::new();
         for (name, source) in &self.secrets {
-            let value = match (&source.env, &source.file) {
-                (Some(var), None) => std::env::var(var).with_context(|| {
-                    format!(
-                        "plugin {}: secret `{name}` expects environment variable {var} to be set",
-                        self.id
-                    )
-                })?,
-                (None, Some(file)) => {
-                    if source.generate && !file.exists() {
-                        crate::secret_file::generate(file)?;
-                    }
-                    crate::secret_file::read(file).with_context(|| {
-                        format!(
-                            "plugin {}: secret `{name}` from file {}",
-                            self.id,
-                            file.display()
-                        )
-                    })?
-                }
-                _ => bail!(
-                    "plugin {}: secret `{name}` needs exactly one of `env = \"VAR\"` or `file = \"path\"`",
-                    self.id
-                ),
-            };
+            let value = source.read(&format!("plugin {}: secret `{name}`", self.id))?;
             secrets.insert(name.clone(), SecretValue::new(value.into_bytes()));
         }
         Ok(Grant {
@@ -373,6 +374,8 @@ impl Config {
             channel_accounts: vec![ChannelAccountConfig {
                 name: "webhook".into(),
                 plugin: webhook.id.clone(),
+                imap: None,
+                smtp: None,
             }],
             plugins: vec![webhook],
             store: StoreConfig::default(),

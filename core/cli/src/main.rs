@@ -10,6 +10,7 @@
 mod bundled;
 mod config;
 mod dlq_cmd;
+mod email_config;
 mod plugin_cmd;
 mod run;
 mod secret_file;

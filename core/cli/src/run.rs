@@ -15,11 +15,13 @@ use crate::config::Config;
 use crate::secret_file;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use silta_api::AppState;
+use silta_email::{SmtpSender, spawn_imap};
 use silta_pipeline::backoff::Backoff;
-use silta_pipeline::channels::Channels;
+use silta_pipeline::channels::{ChannelSetup, Channels};
 use silta_pipeline::http_client::HttpClient;
 use silta_pipeline::inbound::{Inbound, InboundOptions};
 use silta_pipeline::kv::StoreKv;
+use silta_pipeline::mail_sink::MailboxSink;
 use silta_pipeline::outbound::Outbound;
 use silta_pipeline::sender::{Sender, SenderOptions};
 use silta_pipeline::webhooks::{WebhookDeliverer, WebhookOptions};
@@ -132,11 +134,8 @@ pub async fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `(name, plugin)` for every configured channel account.
-fn channel_plugins(
-    config: &Config,
-    plugins: &[Arc<Plugin>],
-) -> anyhow::Result<Vec<(String, Arc<Plugin>)>> {
+/// Every configured channel account with its plugin and SMTP server.
+fn channel_plugins(config: &Config, plugins: &[Arc<Plugin>]) -> anyhow::Result<Vec<ChannelSetup>> {
     config
         .channel_accounts
         .iter()
@@ -150,7 +149,24 @@ fn channel_plugins(
                         account.name, account.plugin
                     )
                 })?;
-            Ok((account.name.clone(), Arc::clone(plugin)))
+            let smtp = account
+                .smtp
+                .as_ref()
+                .map(|smtp| -> anyhow::Result<Arc<SmtpSender>> {
+                    let sender = SmtpSender::new(&smtp.account(&account.name)?)
+                        .with_context(|| format!("channel account {}: smtp", account.name))?;
+                    Ok(Arc::new(sender))
+                })
+                .transpose()?;
+            if let Some(imap) = &account.imap {
+                // Read the password now, so a missing one fails at start.
+                imap.account(&account.name)?;
+            }
+            Ok(ChannelSetup {
+                name: account.name.clone(),
+                plugin: Arc::clone(plugin),
+                smtp,
+            })
         })
         .collect()
 }
@@ -273,6 +289,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         WebhookOptions::default(),
     );
     let webhook_task = tokio::spawn(deliverer.run(stop_rx.clone()));
+    let mailbox_tasks = start_mailboxes(&node, &stop_rx)?;
     let state = Arc::new(AppState {
         store: Arc::clone(&node.store),
         inbound: Arc::clone(&node.inbound),
@@ -318,6 +335,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         let _ = inbound_task.await;
         let _ = sender_task.await;
         let _ = webhook_task.await;
+        for task in mailbox_tasks {
+            let _ = task.await;
+        }
     })
     .await;
     if drained.is_err() {
@@ -328,6 +348,24 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     }
     tracing::info!("silta stopped");
     Ok(())
+}
+
+/// Start reading the mailboxes of every channel account with `imap`.
+fn start_mailboxes(
+    node: &Node,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let sink = MailboxSink::new(Arc::clone(&node.inbound), Arc::clone(&node.store));
+    let mut tasks = Vec::new();
+    for account in &node.config.channel_accounts {
+        if let Some(imap) = &account.imap {
+            let imap = imap.account(&account.name)?;
+            tracing::info!(channel_account = %account.name, host = %imap.host, port = imap.port,
+                mailboxes = ?imap.mailboxes, "reading mail");
+            tasks.extend(spawn_imap(imap, sink.clone(), stop.clone()));
+        }
+    }
+    Ok(tasks)
 }
 
 async fn shutdown_signal() {

@@ -32,6 +32,7 @@ async fn crash_test_every_accepted_message_once_and_no_event_lost() {
     let mut silta = Silta::new(&Config {
         signing_key: true,
         receiver: None,
+        ..Config::default()
     });
     let next = Arc::new(AtomicUsize::new(0));
     let accepted: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -204,6 +205,7 @@ async fn bad_input_gets_4xx_and_writes_nothing() {
     let mut silta = Silta::new(&Config {
         signing_key: true,
         receiver: None,
+        ..Config::default()
     });
     silta.start().await;
     let port = silta.port;
@@ -310,6 +312,7 @@ async fn oversized_body_gets_413_and_writes_nothing() {
     let mut silta = Silta::new(&Config {
         signing_key: true,
         receiver: None,
+        ..Config::default()
     });
     silta.start().await;
     let reply = silta
@@ -371,6 +374,7 @@ async fn reply_is_delivered_and_retried() {
     let mut silta = Silta::new(&Config {
         signing_key: true,
         receiver: Some(receiver.port),
+        ..Config::default()
     });
     silta.start().await;
     let inbound = ingest_and_find(&silta, "m-1").await;
@@ -458,6 +462,7 @@ async fn plugin_failure_goes_to_the_dead_letter_queue_and_replays() {
     let mut silta = Silta::new(&Config {
         signing_key: false,
         receiver: None,
+        ..Config::default()
     });
     silta.start().await;
     let body = message("m-1", 3, "hello without a key");
@@ -482,6 +487,7 @@ async fn plugin_failure_goes_to_the_dead_letter_queue_and_replays() {
     silta.configure(&Config {
         signing_key: true,
         receiver: None,
+        ..Config::default()
     });
     let run = |args: &[&str]| {
         let out = silta.command(args).output().expect("run silta");

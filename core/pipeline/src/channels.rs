@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use silta_email::SmtpSender;
 use silta_model::ChannelAccountId;
 use silta_runtime::Plugin;
 use silta_store::records::ChannelAccountRecord;
@@ -17,6 +18,30 @@ pub struct ChannelAccount {
     pub record: ChannelAccountRecord,
     /// The loaded plugin.
     pub plugin: Arc<Plugin>,
+    /// The SMTP server that sends what the plugin renders as email.
+    pub smtp: Option<Arc<SmtpSender>>,
+}
+
+/// What a channel account is made of, before it is registered.
+pub struct ChannelSetup {
+    /// The account's name (in ingest URLs and the configuration).
+    pub name: String,
+    /// Its plugin.
+    pub plugin: Arc<Plugin>,
+    /// Its SMTP server, for an email channel.
+    pub smtp: Option<Arc<SmtpSender>>,
+}
+
+impl ChannelSetup {
+    /// An account served by `plugin` alone (no native transport).
+    #[must_use]
+    pub fn new(name: impl Into<String>, plugin: Arc<Plugin>) -> Self {
+        Self {
+            name: name.into(),
+            plugin,
+            smtp: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ChannelAccount {
@@ -35,11 +60,11 @@ pub struct Channels {
 }
 
 impl Channels {
-    /// Register `(name, plugin)` pairs in the store (an account keeps the
-    /// id it got the first time) and index them.
-    pub async fn register(store: &dyn Store, accounts: Vec<(String, Arc<Plugin>)>) -> Result<Self> {
+    /// Register accounts in the store (an account keeps the id it got the
+    /// first time) and index them.
+    pub async fn register(store: &dyn Store, accounts: Vec<ChannelSetup>) -> Result<Self> {
         let mut channels = Channels::default();
-        for (name, plugin) in accounts {
+        for ChannelSetup { name, plugin, smtp } in accounts {
             let plugin_id = plugin.id().to_string();
             let account_name = name.clone();
             let record = transact(store, move |tx| {
@@ -48,7 +73,11 @@ impl Channels {
                 )
             })
             .await?;
-            let account = Arc::new(ChannelAccount { record, plugin });
+            let account = Arc::new(ChannelAccount {
+                record,
+                plugin,
+                smtp,
+            });
             channels
                 .by_id
                 .insert(account.record.id, Arc::clone(&account));

@@ -25,7 +25,7 @@ use silta_model::{ChannelAccountId, Identity, IdentityKey, PartyId, Timestamp};
 use silta_runtime::contract::{InboundEvent, Normalized, TransportMeta};
 use silta_runtime::{Error as RuntimeError, PluginError};
 use silta_store::records::{
-    DeadLetterSource, JournalEntry, JournalState, NewDeadLetter, NewJournalEntry,
+    DeadLetterSource, JournalEntry, JournalState, MailboxCheckpoint, NewDeadLetter, NewJournalEntry,
 };
 use silta_store::{Store, StoreTx, transact};
 use tokio::sync::{Notify, mpsc, watch};
@@ -69,6 +69,19 @@ pub struct Accepted {
     pub journal_seq: i64,
     /// How many interactions and delivery reports the event held.
     pub items: usize,
+    /// The plugin failed on it; it waits in the dead-letter queue (only
+    /// for a [pulled](Inbound::accept_pulled) event).
+    pub dead_lettered: bool,
+}
+
+/// Where a pulled event came from: the source's position after it, kept
+/// with the event's journal entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledFrom {
+    /// The mailbox (or other source) name.
+    pub mailbox: String,
+    /// Its checkpoint once this event is journaled.
+    pub checkpoint: MailboxCheckpoint,
 }
 
 /// A normalized event waiting for the dispatcher, by journal seq.
@@ -130,6 +143,34 @@ impl Inbound {
         transport: TransportMeta,
         body: Vec<u8>,
     ) -> Result<Accepted> {
+        self.accept_from(channel_name, transport, body, None).await
+    }
+
+    /// Accept an event Silta fetched itself (a message from a mailbox).
+    ///
+    /// Nobody would send it again, so every event is kept: one the plugin
+    /// refuses (bad input) or fails on is journaled and dead-lettered with
+    /// the reason, like any other plugin failure, and the source moves on.
+    /// The source's checkpoint is written in the same commit as the
+    /// journal entry, so a restart neither re-ingests nor skips events.
+    pub async fn accept_pulled(
+        &self,
+        channel_name: &str,
+        transport: TransportMeta,
+        body: Vec<u8>,
+        from: PulledFrom,
+    ) -> Result<Accepted> {
+        self.accept_from(channel_name, transport, body, Some(from))
+            .await
+    }
+
+    async fn accept_from(
+        &self,
+        channel_name: &str,
+        transport: TransportMeta,
+        body: Vec<u8>,
+        pulled: Option<PulledFrom>,
+    ) -> Result<Accepted> {
         let channel = match self.channels.get(channel_name) {
             Ok(channel) => channel,
             Err(err) => {
@@ -158,9 +199,14 @@ impl Inbound {
                 let count = items.len();
                 let body: Arc<[u8]> = Arc::from(entry.body.as_slice());
                 let prepared = Arc::clone(&self.prepared);
+                let account = channel.record.id;
                 let seq = transact(&*self.store, move |tx| {
                     Box::pin(async move {
                         let seq = tx.append_journal(&entry).await?;
+                        if let Some(from) = pulled {
+                            tx.set_mailbox_checkpoint(account, &from.mailbox, from.checkpoint)
+                                .await?;
+                        }
                         lock(&prepared).insert(seq, Prepared { body, items });
                         Ok(seq)
                     })
@@ -178,19 +224,20 @@ impl Inbound {
                 Ok(Accepted {
                     journal_seq: seq,
                     items: count,
+                    dead_lettered: false,
                 })
             }
             Err(RuntimeError::Plugin {
                 error: PluginError::BadInput(reason),
                 ..
-            }) => {
+            }) if pulled.is_none() => {
                 metrics::ingest(&name, "bad_input");
                 Err(PipelineError::BadInput(reason))
             }
             Err(RuntimeError::Plugin {
                 error: PluginError::Unauthorized(reason),
                 ..
-            }) => {
+            }) if pulled.is_none() => {
                 metrics::ingest(&name, "unauthorized");
                 Err(PipelineError::Unauthorized(reason))
             }
@@ -210,6 +257,8 @@ impl Inbound {
                     message: failure.message.clone(),
                     at: Timestamp::now(),
                 };
+                let account = channel.record.id;
+                let is_pulled = pulled.is_some();
                 let stored = transact(&*self.store, move |tx| {
                     Box::pin(async move {
                         let seq = tx.append_journal(&entry).await?;
@@ -218,15 +267,27 @@ impl Inbound {
                             ..letter
                         };
                         dead_letter_entry(tx, seq, &letter).await?;
+                        if let Some(from) = pulled {
+                            tx.set_mailbox_checkpoint(account, &from.mailbox, from.checkpoint)
+                                .await?;
+                        }
                         Ok(seq)
                     })
                 })
                 .await;
                 metrics::ingest(&name, "plugin_error");
-                if let Err(store_err) = stored {
-                    return Err(store_err.into());
-                }
+                let seq = match stored {
+                    Ok(seq) => seq,
+                    Err(store_err) => return Err(store_err.into()),
+                };
                 metrics::dead_letter("inbound", "normalize", &failure.kind);
+                if is_pulled {
+                    return Ok(Accepted {
+                        journal_seq: seq,
+                        items: 0,
+                        dead_lettered: true,
+                    });
+                }
                 Err(PipelineError::Plugin {
                     plugin,
                     stage: "normalize",

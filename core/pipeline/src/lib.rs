@@ -8,11 +8,13 @@
 //! publishes events, one transaction per journal entry, in order per party
 //! and in parallel across parties. Every step is idempotent and replays
 //! from the journal after a crash; a plugin failure dead-letters the entry
-//! ([`dlq`]).
+//! ([`dlq`]). Mail fetched over IMAP enters through [`mail_sink`], with
+//! the mailbox checkpoint in the journal entry's commit.
 //!
 //! Outbound ([`outbound`]): replies and proactive messages are written to
 //! the outbox with their interaction; [`sender`] renders them through the
-//! channel's plugin, sends them with [`http_client`], and retries with
+//! channel's plugin, sends them with [`http_client`] (or the channel
+//! account's SMTP server for email), and retries with
 //! [`backoff`] or dead-letters them.
 //!
 //! Events ([`events`]) are rows in the store's event log, written in the
@@ -30,6 +32,7 @@ pub mod http_client;
 pub mod inbound;
 pub mod kv;
 pub mod linking;
+pub mod mail_sink;
 pub mod metrics;
 pub mod outbound;
 pub mod sender;

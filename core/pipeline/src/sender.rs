@@ -16,7 +16,8 @@ use std::time::Duration;
 use silta_model::{DeliveryEvent, DeliveryState, Timestamp};
 use silta_runtime::capabilities::transport::{OutboundHeader, OutboundRequest};
 use silta_runtime::contract::{
-    DeliveryOutcome, HttpResponse, OutboundMessage, TransportRequest, TransportResponse,
+    DeliveryOutcome, EmailRequest, HttpResponse, OutboundMessage, TransportRequest,
+    TransportResponse,
 };
 use silta_store::records::{DeadLetterSource, NewDeadLetter, OutboxItem, OutboxState};
 use silta_store::{Store, transact};
@@ -262,12 +263,11 @@ impl Sender {
             .render(&message)
             .await
             .map_err(|err| AttemptFailure::plugin("render", &err))?;
-        let TransportRequest::Http(http) = &rendered else {
-            return Err(AttemptFailure::permanent(
-                "send",
-                "no_transport",
-                "the plugin rendered an email; the SMTP transport is not configured".into(),
-            ));
+        let http = match &rendered {
+            TransportRequest::Http(http) => http,
+            TransportRequest::Email(email) => {
+                return self.send_email(channel, &rendered, email).await;
+            }
         };
         let mut filled = http.clone();
         if !channel.plugin.prepare_http_request(&mut filled) {
@@ -326,6 +326,43 @@ impl Sender {
             .map_err(|err| {
                 let mut failure = AttemptFailure::plugin("deliver", &err);
                 failure.provider_code = Some(status.to_string());
+                failure
+            })
+    }
+
+    /// Send a rendered email through the channel account's SMTP server; the
+    /// plugin interprets the server's reply.
+    async fn send_email(
+        &self,
+        channel: &ChannelAccount,
+        rendered: &TransportRequest,
+        email: &EmailRequest,
+    ) -> std::result::Result<DeliveryOutcome, AttemptFailure> {
+        let Some(smtp) = &channel.smtp else {
+            return Err(AttemptFailure::permanent(
+                "send",
+                "no_transport",
+                format!(
+                    "the plugin rendered an email but channel account {} has no `smtp` server configured",
+                    channel.record.name
+                ),
+            ));
+        };
+        let reply = smtp
+            .send(&email.envelope_from, &email.envelope_to, &email.raw)
+            .await;
+        let code = reply.code;
+        let response = TransportResponse::Smtp {
+            code: reply.code,
+            text: reply.text,
+        };
+        channel
+            .plugin
+            .interpret_response(rendered, &response)
+            .await
+            .map_err(|err| {
+                let mut failure = AttemptFailure::plugin("deliver", &err);
+                failure.provider_code = Some(code.to_string());
                 failure
             })
     }

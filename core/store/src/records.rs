@@ -271,3 +271,13 @@ pub struct Page<T> {
     /// Where the next page starts; `None` on the last page.
     pub next: Option<Cursor>,
 }
+
+/// Where a polled mailbox stands: the last UID journaled under the
+/// mailbox's UIDVALIDITY (IMAP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxCheckpoint {
+    /// The mailbox's UIDVALIDITY when `last_uid` was taken.
+    pub uid_validity: u32,
+    /// The highest UID journaled.
+    pub last_uid: u32,
+}

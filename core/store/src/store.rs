@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use crate::error::{Result, StoreError};
 use crate::records::{
     ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, InteractionsOf, JournalEntry,
-    JournalState, NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem, OutboxState, Page,
-    QueueDepths, StoredEvent, WebhookSubscription,
+    JournalState, MailboxCheckpoint, NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem,
+    OutboxState, Page, QueueDepths, StoredEvent, WebhookSubscription,
 };
 
 /// A unit of work: runs against a [`StoreTx`] and either commits whole or
@@ -95,6 +95,13 @@ pub trait Store: Send + Sync + 'static {
     async fn kv_keys(&self, plugin: &str, prefix: &str, limit: u32) -> Result<Vec<String>>;
     /// Bytes of keys and values a plugin holds.
     async fn kv_usage(&self, plugin: &str) -> Result<u64>;
+
+    /// Where a polled mailbox of a channel account stands.
+    async fn mailbox_checkpoint(
+        &self,
+        channel_account: ChannelAccountId,
+        mailbox: &str,
+    ) -> Result<Option<MailboxCheckpoint>>;
 }
 
 /// Operations inside one unit of work. Reads here see the unit's own
@@ -239,6 +246,15 @@ pub trait StoreTx: Send {
     async fn delete_webhook_subscription(&mut self, id: &str) -> Result<bool>;
     /// Move a subscription's cursor forward.
     async fn advance_webhook_cursor(&mut self, id: &str, cursor: i64) -> Result<()>;
+
+    /// Record where a polled mailbox stands (with the journal entry of the
+    /// message that moved it).
+    async fn set_mailbox_checkpoint(
+        &mut self,
+        channel_account: ChannelAccountId,
+        mailbox: &str,
+        checkpoint: MailboxCheckpoint,
+    ) -> Result<()>;
 }
 
 /// Run `work` as one unit of work on `store` and return its value once it

@@ -18,13 +18,20 @@
 //! 5. **outbound**: `render` gives a well-formed transport request, and the
 //!    provider's answers map to delivery outcomes (2xx sent, 4xx failed,
 //!    5xx retryable).
+//!
+//! An email channel has no webhook, no signature and no HTTP answer: it
+//! describes itself with a [`MailChannelSpec`] and calls
+//! [`check_mail_channel`], which runs the same checks over raw RFC 5322
+//! messages delivered as IMAP events, and SMTP replies (2xx sent, 4xx
+//! retryable, 5xx failed).
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use silta_plugin_test::PluginUnderTest;
 use silta_plugin_test::contract::{
-    HttpResponse, Normalized, OutboundMessage, TransportRequest, TransportResponse,
+    HttpResponse, InboundEvent, Normalized, OutboundMessage, TransportMeta, TransportRequest,
+    TransportResponse,
 };
 use silta_runtime::{Error, PluginError};
 
@@ -271,5 +278,173 @@ async fn outbound(spec: &ChannelSpec) {
             ..
         }) => {}
         other => panic!("outbound: a 400 answer must mean failed, got {other:?}"),
+    }
+}
+
+// === impl MailChannelSpec ===
+
+/// How to exercise one email channel plugin.
+pub struct MailChannelSpec {
+    /// The plugin, started with its test configuration.
+    pub plugin: PluginUnderTest,
+    /// The folder of fixture groups (`rfc/`, `malformed/`, ...), each
+    /// holding `NAME.eml`; the host's view is kept as `NAME.normalized.json`.
+    pub fixtures: PathBuf,
+    /// Which fixtures must be refused as bad input (all others must
+    /// normalize).
+    pub unreadable: fn(&Path) -> bool,
+    /// A message to render.
+    pub outbound: OutboundMessage,
+}
+
+/// Run every check of an email channel; panics naming the check and
+/// fixture on the first failure. Returns how many fixtures were checked.
+pub async fn check_mail_channel(spec: &MailChannelSpec) -> usize {
+    let mut messages: Vec<PathBuf> = std::fs::read_dir(&spec.fixtures)
+        .map(|groups| {
+            groups
+                .flatten()
+                .map(|group| group.path())
+                .filter(|group| group.is_dir())
+                .flat_map(|group| std::fs::read_dir(group).into_iter().flatten().flatten())
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|e| e == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    messages.sort();
+    let (unreadable, readable): (Vec<PathBuf>, Vec<PathBuf>) = messages
+        .into_iter()
+        .partition(|path| (spec.unreadable)(path));
+    assert!(
+        !readable.is_empty(),
+        "no .eml fixtures under {}",
+        spec.fixtures.display()
+    );
+    assert!(
+        !unreadable.is_empty(),
+        "no unreadable .eml fixtures under {}",
+        spec.fixtures.display()
+    );
+    for path in &readable {
+        let event = imap_event(&spec.plugin, read(path));
+        let first = spec
+            .plugin
+            .normalize(&event)
+            .await
+            .unwrap_or_else(|e| panic!("golden {}: normalize failed: {e}", path.display()));
+        let expected_path = path.with_extension("normalized.json");
+        let rendered =
+            serde_json::to_string_pretty(&stable_json(&first)).unwrap_or_default() + "\n";
+        if let Err(message) = silta_plugin_test::golden::check(&expected_path, &rendered) {
+            panic!("golden {}: {message}", path.display());
+        }
+        let again = spec.plugin.normalize(&event).await.unwrap_or_default();
+        assert_eq!(
+            idempotency_keys(&first),
+            idempotency_keys(&again),
+            "idempotency {}: the same message gave different keys",
+            path.display()
+        );
+    }
+    for path in &unreadable {
+        match spec
+            .plugin
+            .normalize(&imap_event(&spec.plugin, read(path)))
+            .await
+        {
+            Err(Error::Plugin {
+                error: PluginError::BadInput(reason),
+                ..
+            }) if !reason.trim().is_empty() => {}
+            other => panic!(
+                "bad input {}: expected a bad-input error with a reason, got {other:?}",
+                path.display()
+            ),
+        }
+    }
+    mail_outbound(spec).await;
+    readable.len() + unreadable.len()
+}
+
+/// A raw message as the IMAP ingest would hand it over, at the harness's
+/// fixed receive time.
+pub fn imap_event(plugin: &PluginUnderTest, raw: Vec<u8>) -> InboundEvent {
+    let mut event = plugin.http_event(&[], &[]);
+    event.transport = TransportMeta::Imap {
+        mailbox: "INBOX".into(),
+        uid_validity: 1,
+        uid: 1,
+        flags: Vec::new(),
+    };
+    event.body = raw;
+    event
+}
+
+fn idempotency_keys(out: &[Normalized]) -> Vec<String> {
+    out.iter()
+        .filter_map(|n| match n {
+            Normalized::Interaction(i) => Some(i.interaction.idempotency_key.to_string()),
+            Normalized::DeliveryUpdate(_) => None,
+        })
+        .collect()
+}
+
+async fn mail_outbound(spec: &MailChannelSpec) {
+    let request = spec
+        .plugin
+        .render(&spec.outbound)
+        .await
+        .unwrap_or_else(|e| panic!("outbound: render failed: {e}"));
+    let TransportRequest::Email(email) = &request else {
+        panic!("outbound: an email channel must render an email request, got {request:?}");
+    };
+    assert!(
+        email.envelope_from.contains('@') && !email.envelope_to.is_empty(),
+        "outbound: incomplete envelope {email:?}"
+    );
+    assert!(
+        !email.message_id.is_empty() && !email.message_id.contains(['<', '>']),
+        "outbound: message id {:?} must be given without angle brackets",
+        email.message_id
+    );
+    let raw = String::from_utf8_lossy(&email.raw);
+    assert!(
+        raw.contains(&format!("<{}>", email.message_id)),
+        "outbound: the message does not carry its Message-ID"
+    );
+    let answer = |code: u16, text: &str| TransportResponse::Smtp {
+        code,
+        text: text.into(),
+    };
+    match spec
+        .plugin
+        .interpret_response(&request, &answer(250, "2.0.0 Ok: queued"))
+        .await
+    {
+        Ok(o) => assert!(
+            o.state == silta_model::DeliveryState::Sent,
+            "outbound: a 250 reply must mean sent, got {o:?}"
+        ),
+        Err(e) => panic!("outbound: a 250 reply failed: {e}"),
+    }
+    match spec
+        .plugin
+        .interpret_response(&request, &answer(451, "4.7.1 try again later"))
+        .await
+    {
+        Err(Error::Plugin {
+            error: PluginError::Retryable { .. },
+            ..
+        }) => {}
+        other => panic!("outbound: a 451 reply must be retryable, got {other:?}"),
+    }
+    match spec
+        .plugin
+        .interpret_response(&request, &answer(550, "5.1.1 user unknown"))
+        .await
+    {
+        Ok(o) if o.state == silta_model::DeliveryState::Failed => {}
+        other => panic!("outbound: a 550 reply must mean failed, got {other:?}"),
     }
 }

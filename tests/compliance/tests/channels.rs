@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use silta_compliance::{ChannelSpec, check_channel};
+use silta_compliance::{
+    ChannelSpec, MailChannelSpec, check_channel, check_mail_channel, imap_event,
+};
 use silta_model::{
     Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey,
 };
@@ -63,4 +65,67 @@ async fn webhook_plugin_is_compliant() {
     };
     let checked = check_channel(&spec).await;
     assert!(checked >= 12, "only {checked} fixtures checked");
+}
+
+async fn start_email() -> silta_plugin_test::PluginUnderTest {
+    Harness::for_crate(repo().join("plugins/email"))
+        .config("address", "support@example.test")
+        .start()
+        .await
+}
+
+fn unreadable_email(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("unreadable-"))
+}
+
+#[tokio::test]
+async fn email_plugin_is_compliant() {
+    let plugin = start_email().await;
+    let spec = MailChannelSpec {
+        outbound: outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/email/tests/fixtures"),
+        unreadable: unreadable_email,
+    };
+    let checked = check_mail_channel(&spec).await;
+    assert!(checked >= 40, "only {checked} fixtures checked");
+}
+
+/// A 25 MB message (an 18 MB attachment, base64) normalizes inside the
+/// plugin's memory and output limits: the attachment travels by hash.
+#[tokio::test]
+async fn email_plugin_normalizes_a_25_mb_message_within_its_limits() {
+    let plugin = start_email().await;
+    let mut raw = String::with_capacity(26 * 1024 * 1024);
+    raw.push_str("From: Iso Liite <big@example.fi>\r\nTo: support@example.test\r\nSubject: Suuri liite\r\nMessage-ID: <large-1@example.fi>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"big\"\r\n\r\n--big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLiitteen\u{e4} video.\r\n--big\r\nContent-Type: video/mp4; name=\"video.mp4\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state: u32 = 0x9e37_79b9;
+    while raw.len() < 25 * 1024 * 1024 {
+        for _ in 0..76 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            raw.push(char::from(alphabet[(state % 64) as usize]));
+        }
+        raw.push_str("\r\n");
+    }
+    raw.push_str("--big--\r\n");
+    let event = imap_event(&plugin, raw.into_bytes());
+    let out = plugin
+        .normalize(&event)
+        .await
+        .expect("normalizes within the limits");
+    let [silta_plugin_test::contract::Normalized::Interaction(message)] = out.as_slice() else {
+        panic!("one interaction, got {out:?}");
+    };
+    assert!(
+        message.blobs.is_empty(),
+        "an 18 MB attachment must travel by hash"
+    );
+    assert!(message.interaction.parts.iter().any(|part| matches!(
+        part,
+        Part::Attachment(a) if a.size_bytes.is_some_and(|s| s > 18 * 1024 * 1024)
+    )));
 }

@@ -66,6 +66,12 @@ pub struct Config {
     pub signing_key: bool,
     /// The origin replies may go to and the endpoint they go to.
     pub receiver: Option<u16>,
+    /// More configuration, appended as is (plugins, channel accounts).
+    pub extra_toml: String,
+    /// Environment variables for the process (secrets the extra TOML names).
+    pub env: Vec<(String, String)>,
+    /// Outbound attempts before dead-lettering (default 3).
+    pub max_attempts: Option<u32>,
 }
 
 impl Config {
@@ -82,13 +88,14 @@ max_body_bytes = 65536
 [pipeline]
 retry_initial_ms = 50
 retry_max_seconds = 1
-max_attempts = 3
+max_attempts = {attempts}
 
 [[plugins]]
 id = "webhook"
 capabilities = ["log", "secrets", "config"]
 "#,
             data = data_dir.display().to_string(),
+            attempts = self.max_attempts.unwrap_or(3),
         );
         if let Some(receiver) = self.receiver {
             out.push_str(&format!(
@@ -101,6 +108,7 @@ capabilities = ["log", "secrets", "config"]
         out.push_str(&format!(
             "\n[[channel_accounts]]\nname = \"{ACCOUNT}\"\nplugin = \"webhook\"\n"
         ));
+        out.push_str(&self.extra_toml);
         out
     }
 }
@@ -115,6 +123,7 @@ pub struct Silta {
     child: Option<Child>,
     log: PathBuf,
     starts: usize,
+    env: Vec<(String, String)>,
 }
 
 impl Silta {
@@ -127,13 +136,16 @@ impl Silta {
             dir,
             child: None,
             starts: 0,
+            env: Vec::new(),
         };
+        let mut silta = silta;
         silta.configure(config);
         silta
     }
 
     /// Rewrite the configuration (takes effect on the next start).
-    pub fn configure(&self, config: &Config) {
+    pub fn configure(&mut self, config: &Config) {
+        self.env.clone_from(&config.env);
         std::fs::write(
             self.config_path(),
             config.toml(&self.dir.path().join("data"), self.api.port),
@@ -155,7 +167,8 @@ impl Silta {
             .arg(self.config_path())
             .env("SILTA_WEBHOOK_SIGNING_KEY", KEY)
             .env_remove("SILTA_API_TOKEN")
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -292,6 +305,29 @@ impl Client {
         .unwrap_or_else(|err| panic!("GET {path}: {err:#}"));
         assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
         reply.json()
+    }
+
+    /// `POST /v1/conversations/{id}/messages` with `text`; returns the
+    /// new interaction's id (panics unless the answer is 202).
+    pub async fn reply(&self, conversation: &str, text: &str) -> String {
+        let path = format!("/v1/conversations/{conversation}/messages");
+        let reply = request(
+            self.port,
+            "POST",
+            &path,
+            &[
+                ("authorization", &format!("Bearer {TOKEN}")),
+                ("content-type", "application/json"),
+            ],
+            json!({ "text": text }).to_string().into_bytes(),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("POST {path}: {err:#}"));
+        assert_eq!(reply.status, 202, "POST {path}: {}", reply.text());
+        reply.json()["interaction_id"]
+            .as_str()
+            .expect("interaction id")
+            .to_owned()
     }
 
     /// Every interaction in the store, through the parties list and each

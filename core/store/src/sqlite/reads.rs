@@ -11,8 +11,8 @@ use tokio::sync::watch;
 use crate::error::{Result, StoreError};
 use crate::records::{
     ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, DeadLetterSource, InteractionsOf,
-    JournalEntry, JournalState, NewDeadLetter, NewJournalEntry, OutboxItem, Page, QueueDepths,
-    StoredEvent, WebhookSubscription,
+    JournalEntry, JournalState, MailboxCheckpoint, NewDeadLetter, NewJournalEntry, OutboxItem,
+    Page, QueueDepths, StoredEvent, WebhookSubscription,
 };
 use crate::sqlite::SqliteStore;
 use crate::sqlite::codec::{from_json, parse_time};
@@ -396,6 +396,29 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn mailbox_checkpoint(
+        &self,
+        channel_account: ChannelAccountId,
+        mailbox: &str,
+    ) -> Result<Option<MailboxCheckpoint>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT uid_validity, last_uid FROM mailbox_checkpoints \
+             WHERE channel_account = ? AND mailbox = ?",
+        )
+        .bind(channel_account.to_string())
+        .bind(mailbox)
+        .fetch_optional(&self.reads)
+        .await
+        .map_err(StoreError::db("read mailbox checkpoint"))?;
+        row.map(|(uid_validity, last_uid)| {
+            Ok(MailboxCheckpoint {
+                uid_validity: u32_column("uid_validity", uid_validity)?,
+                last_uid: u32_column("last_uid", last_uid)?,
+            })
+        })
+        .transpose()
+    }
+
     async fn kv_get(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {
         sqlx::query_scalar("SELECT value FROM plugin_kv WHERE plugin = ? AND key = ?")
             .bind(plugin)
@@ -428,4 +451,12 @@ impl Store for SqliteStore {
         .map_err(StoreError::db("measure plugin state"))?;
         Ok(u64::try_from(bytes).unwrap_or(0))
     }
+}
+
+fn u32_column(what: &'static str, raw: i64) -> Result<u32> {
+    u32::try_from(raw).map_err(|err| StoreError::Corrupt {
+        what,
+        key: raw.to_string(),
+        reason: err.to_string(),
+    })
 }

@@ -12,8 +12,8 @@ use silta_model::{
 
 use crate::error::{Result, StoreError};
 use crate::records::{
-    ChannelAccountRecord, JournalState, NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem,
-    OutboxState, StoredEvent, WebhookSubscription,
+    ChannelAccountRecord, JournalState, MailboxCheckpoint, NewDeadLetter, NewEvent,
+    NewJournalEntry, OutboxItem, OutboxState, StoredEvent, WebhookSubscription,
 };
 use crate::sqlite::codec::{from_json, key_columns, millis, scope_column, to_json};
 use crate::sqlite::rows;
@@ -706,6 +706,28 @@ impl StoreTx for SqliteTx<'_> {
             [id],
         )?;
         Ok(deleted > 0)
+    }
+
+    async fn set_mailbox_checkpoint(
+        &mut self,
+        channel_account: ChannelAccountId,
+        mailbox: &str,
+        checkpoint: MailboxCheckpoint,
+    ) -> Result<()> {
+        self.execute(
+            "set mailbox checkpoint",
+            "INSERT INTO mailbox_checkpoints (channel_account, mailbox, uid_validity, last_uid, updated_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel_account, mailbox) DO UPDATE SET \
+             uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+            params![
+                channel_account.to_string(),
+                mailbox,
+                checkpoint.uid_validity,
+                checkpoint.last_uid,
+                Timestamp::now().to_rfc3339()
+            ],
+        )?;
+        Ok(())
     }
 
     async fn advance_webhook_cursor(&mut self, id: &str, cursor: i64) -> Result<()> {
