@@ -155,10 +155,6 @@ impl SqliteStore {
 /// Statements the writer keeps prepared (there are about forty).
 const CACHED_STATEMENTS: usize = 128;
 
-/// The writer's page cache: the hot index pages of the tables every
-/// message touches stay in memory instead of being read back.
-const WRITER_CACHE_KIB: u32 = 64 * 1024;
-
 /// The WAL file is truncated to this size after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
@@ -172,7 +168,6 @@ fn open_writer(path: &Path, fsync: bool) -> Result<rusqlite::Connection> {
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
          PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-         PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
          PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
     ))
     .map_err(StoreError::db("configure the writer connection"))?;
