@@ -317,7 +317,8 @@ impl PluginConfig {
     }
 }
 
-fn yes() -> bool {
+/// `true`, for `#[serde(default = "yes")]`.
+pub(crate) fn yes() -> bool {
     true
 }
 

@@ -35,7 +35,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use silta_email::{AfterIngest, ImapAccount, Security, SmtpAccount};
 
-use crate::config::SecretSource;
+use crate::config::{SecretSource, yes};
 
 /// How a mail connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -210,10 +210,6 @@ fn default_after_ingest() -> AfterIngestConfig {
 
 fn default_batch() -> u32 {
     50
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn default_poll_seconds() -> u64 {

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::secret_file;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use silta_api::AppState;
-use silta_email::{SmtpSender, spawn_imap};
+use silta_email::{ImapAccount, SmtpSender, spawn_imap};
 use silta_pipeline::backoff::Backoff;
 use silta_pipeline::channels::{ChannelSetup, Channels};
 use silta_pipeline::http_client::HttpClient;
@@ -121,6 +121,7 @@ pub async fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     let (_, plugins) = load_plugins(&config, None).await?;
     channel_plugins(&config, &plugins)?;
+    imap_accounts(&config)?;
     println!("configuration OK; {} plugin(s) load:", plugins.len());
     for p in &plugins {
         println!("  {} {} ({})", p.id(), p.info().version, p.info().name);
@@ -158,10 +159,6 @@ fn channel_plugins(config: &Config, plugins: &[Arc<Plugin>]) -> anyhow::Result<V
                     Ok(Arc::new(sender))
                 })
                 .transpose()?;
-            if let Some(imap) = &account.imap {
-                // Read the password now, so a missing one fails at start.
-                imap.account(&account.name)?;
-            }
             Ok(ChannelSetup {
                 name: account.name.clone(),
                 plugin: Arc::clone(plugin),
@@ -181,6 +178,8 @@ pub(crate) struct Node {
     pub(crate) client: Arc<HttpClient>,
     pub(crate) runtime: Runtime,
     pub(crate) plugins: Vec<Arc<Plugin>>,
+    /// The mailboxes `run` reads (channel accounts with `imap`).
+    pub(crate) mailboxes: Vec<ImapAccount>,
 }
 
 impl Node {
@@ -204,6 +203,7 @@ impl Node {
         let (runtime, plugins) = load_plugins(&config, Some(kv)).await?;
         tracing::info!(count = plugins.len(), "plugins loaded");
         let channels = Channels::register(&*store, channel_plugins(&config, &plugins)?).await?;
+        let mailboxes = imap_accounts(&config)?;
         let inbound = Inbound::new(
             Arc::clone(&store),
             channels.clone(),
@@ -242,6 +242,7 @@ impl Node {
             client,
             runtime,
             plugins,
+            mailboxes,
         })
     }
 }
@@ -289,7 +290,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         WebhookOptions::default(),
     );
     let webhook_task = tokio::spawn(deliverer.run(stop_rx.clone()));
-    let mailbox_tasks = start_mailboxes(&node, &stop_rx)?;
+    let mailbox_tasks = start_mailboxes(&node, &stop_rx);
     let state = Arc::new(AppState {
         store: Arc::clone(&node.store),
         inbound: Arc::clone(&node.inbound),
@@ -350,22 +351,30 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The IMAP side of every channel account that has one, passwords read.
+fn imap_accounts(config: &Config) -> anyhow::Result<Vec<ImapAccount>> {
+    config
+        .channel_accounts
+        .iter()
+        .filter_map(|account| {
+            account
+                .imap
+                .as_ref()
+                .map(|imap| imap.account(&account.name))
+        })
+        .collect()
+}
+
 /// Start reading the mailboxes of every channel account with `imap`.
-fn start_mailboxes(
-    node: &Node,
-    stop: &watch::Receiver<bool>,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+fn start_mailboxes(node: &Node, stop: &watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
     let sink = MailboxSink::new(Arc::clone(&node.inbound), Arc::clone(&node.store));
     let mut tasks = Vec::new();
-    for account in &node.config.channel_accounts {
-        if let Some(imap) = &account.imap {
-            let imap = imap.account(&account.name)?;
-            tracing::info!(channel_account = %account.name, host = %imap.host, port = imap.port,
-                mailboxes = ?imap.mailboxes, "reading mail");
-            tasks.extend(spawn_imap(imap, sink.clone(), stop.clone()));
-        }
+    for imap in &node.mailboxes {
+        tracing::info!(channel_account = %imap.name, host = %imap.host, port = imap.port,
+            mailboxes = ?imap.mailboxes, "reading mail");
+        tasks.extend(spawn_imap(imap.clone(), sink.clone(), stop.clone()));
     }
-    Ok(tasks)
+    tasks
 }
 
 async fn shutdown_signal() {

@@ -108,23 +108,15 @@ impl Mail<'_> {
 
 /// The interaction whose provider message id is `message_id`, once linked.
 async fn wait_interaction(silta: &Silta, message_id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let found = silta
+    let what = format!("message {message_id} in the timeline");
+    support::eventually(Duration::from_secs(60), &what, || async {
+        silta
             .all_interactions()
             .await
             .into_iter()
-            .find(|i| i["provenance"]["provider_message_id"] == message_id);
-        if let Some(found) = found {
-            return found;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "message {message_id} never reached the timeline:\n{}",
-            silta.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+            .find(|i| i["provenance"]["provider_message_id"] == message_id)
+    })
+    .await
 }
 
 fn header<'a>(message: &'a mail_parser::Message<'a>, name: &'static str) -> Option<&'a str> {
@@ -207,23 +199,10 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
     );
 
     // The reply's delivery history records the send.
-    let started = Instant::now();
-    loop {
-        let stored = silta
-            .get_json(&format!("/v1/interactions/{reply_interaction}"))
-            .await;
-        let sent = stored["delivery"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|e| e["state"] == "sent"));
-        if sent {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the reply was never marked sent: {stored}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_delivery(&silta, &reply_interaction, "the send", |d| {
+        d.iter().any(|e| e["state"] == "sent")
+    })
+    .await;
 
     // 3. Outlook: only References, a changed subject, the plain address.
     let references = format!("<m1@customer.test> <{reply_id}>");
@@ -308,28 +287,24 @@ async fn write_in_and_reply(
     Ok((conversation, interaction))
 }
 
-/// The delivery history of an interaction once `done` holds for it.
+/// The interaction once `done` holds for its delivery history.
 async fn wait_delivery(
     silta: &Silta,
     interaction: &str,
     what: &str,
     done: impl Fn(&[Value]) -> bool,
 ) -> Value {
-    let started = Instant::now();
-    loop {
+    let what = format!("{what} in the delivery history of {interaction}");
+    support::eventually(Duration::from_secs(60), &what, || async {
         let stored = silta
             .get_json(&format!("/v1/interactions/{interaction}"))
             .await;
-        if stored["delivery"].as_array().is_some_and(|d| done(d)) {
-            return stored;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{what} never showed in the delivery history: {stored}\n{}",
-            silta.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        stored["delivery"]
+            .as_array()
+            .is_some_and(|d| done(d))
+            .then_some(stored)
+    })
+    .await
 }
 
 /// A delivery status notification from a remote mail server about
@@ -646,22 +621,18 @@ async fn an_unreadable_message_is_dead_lettered_and_the_mailbox_goes_on() -> any
     .await?;
     wait_interaction(&silta, "after@customer.test").await;
 
-    let started = Instant::now();
-    let letter = loop {
-        let letters = silta.get_json("/v1/dead-letters").await;
-        if let Some(letter) = letters
-            .as_array()
-            .and_then(|l| l.iter().find(|l| l["plugin"] == "email"))
-        {
-            break letter.clone();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the unreadable message was not dead-lettered: {letters}\n{}",
-            silta.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let letter = support::eventually(
+        Duration::from_secs(30),
+        "the unreadable message in the dead-letter queue",
+        || async {
+            let letters = silta.get_json("/v1/dead-letters").await;
+            letters
+                .as_array()
+                .and_then(|l| l.iter().find(|l| l["plugin"] == "email"))
+                .cloned()
+        },
+    )
+    .await;
     assert_eq!(letter["stage"], "normalize", "{letter}");
     assert_eq!(letter["error_kind"], "bad_input", "{letter}");
     assert!(

@@ -25,24 +25,28 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::backoff::Backoff;
 use crate::error::{EmailError, Result, SinkError};
 use crate::imap_session::{MailboxSession, RawMessage};
 use crate::security::Security;
 use crate::stop::Stop;
 use crate::tls;
+use silta_backoff::{Backoff, Failures};
 
 /// How long one IDLE lasts before it is ended and re-issued (RFC 2177 asks
 /// clients to re-issue at least every 29 minutes).
 const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 
-/// First and largest delay between reconnect attempts.
-const RECONNECT_INITIAL: Duration = Duration::from_millis(500);
-const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// Delays between reconnect attempts.
+const RECONNECT: Backoff = Backoff {
+    initial: Duration::from_millis(500),
+    max: Duration::from_secs(30),
+};
 
-/// First and largest delay before retrying a message the sink refused.
-const SINK_RETRY_INITIAL: Duration = Duration::from_secs(1);
-const SINK_RETRY_MAX: Duration = Duration::from_secs(30);
+/// Delays before retrying a message the sink refused.
+const SINK_RETRY: Backoff = Backoff {
+    initial: Duration::from_secs(1),
+    max: Duration::from_secs(30),
+};
 
 /// Pause before restarting a worker that panicked.
 const PANIC_RESTART_DELAY: Duration = Duration::from_secs(5);
@@ -262,7 +266,7 @@ impl From<EmailError> for SyncError {
 impl Worker {
     /// Connect, serve, reconnect with backoff, until stopped.
     fn run(&self) {
-        let mut reconnect = Backoff::new(RECONNECT_INITIAL, RECONNECT_MAX);
+        let mut reconnect = Failures::new(RECONNECT);
         while !self.stop.is_stopped() {
             let error =
                 match MailboxSession::open(&self.account, &self.mailbox, &self.tls, &self.stop) {
@@ -298,8 +302,8 @@ impl Worker {
     }
 
     /// Sync, wait, sync... on one connection. `Ok` means stopped.
-    fn serve(&self, session: &mut MailboxSession, reconnect: &mut Backoff) -> Result<()> {
-        let mut sink_retry = Backoff::new(SINK_RETRY_INITIAL, SINK_RETRY_MAX);
+    fn serve(&self, session: &mut MailboxSession, reconnect: &mut Failures) -> Result<()> {
+        let mut sink_retry = Failures::new(SINK_RETRY);
         let use_idle = self.account.idle && session.can_idle;
         loop {
             if self.stop.is_stopped() {

@@ -17,7 +17,6 @@
 //! TLS is rustls everywhere (Mozilla roots compiled in, plus an optional
 //! private CA per account); no OpenSSL is linked.
 
-mod backoff;
 mod error;
 mod imap_session;
 mod imap_source;

@@ -21,7 +21,7 @@
 //! same transaction as what they describe; [`webhooks`] POSTs them to
 //! subscribers as signed [`cloudevents`], never skipping one.
 
-pub mod backoff;
+pub use silta_backoff as backoff;
 pub mod channels;
 pub mod cloudevents;
 pub mod dlq;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use silta_model::{DeliveryEvent, DeliveryState, Timestamp};
 use silta_runtime::capabilities::transport::{OutboundHeader, OutboundRequest};
 use silta_runtime::contract::{
-    DeliveryOutcome, EmailRequest, HttpResponse, OutboundMessage, TransportRequest,
+    DeliveryOutcome, EmailRequest, HttpRequest, HttpResponse, OutboundMessage, TransportRequest,
     TransportResponse,
 };
 use silta_store::records::{DeadLetterSource, NewDeadLetter, OutboxItem, OutboxState};
@@ -263,12 +263,33 @@ impl Sender {
             .render(&message)
             .await
             .map_err(|err| AttemptFailure::plugin("render", &err))?;
-        let http = match &rendered {
-            TransportRequest::Http(http) => http,
-            TransportRequest::Email(email) => {
-                return self.send_email(channel, &rendered, email).await;
-            }
+        let response = match &rendered {
+            TransportRequest::Http(http) => self.send_http(channel, http).await?,
+            TransportRequest::Email(email) => Self::send_email(channel, email).await?,
         };
+        let code = match &response {
+            TransportResponse::Http(http) => http.status,
+            TransportResponse::Smtp { code, .. } => *code,
+        };
+        // The plugin sees the request as it rendered it, without secrets.
+        channel
+            .plugin
+            .interpret_response(&rendered, &response)
+            .await
+            .map_err(|err| {
+                let mut failure = AttemptFailure::plugin("deliver", &err);
+                failure.provider_code = Some(code.to_string());
+                failure
+            })
+    }
+
+    /// Send a rendered HTTP request, its secret placeholders filled, to an
+    /// origin granted to the plugin.
+    async fn send_http(
+        &self,
+        channel: &ChannelAccount,
+        http: &HttpRequest,
+    ) -> std::result::Result<TransportResponse, AttemptFailure> {
         let mut filled = http.clone();
         if !channel.plugin.prepare_http_request(&mut filled) {
             return Err(AttemptFailure::permanent(
@@ -308,36 +329,22 @@ impl Sender {
                 retry_after: None,
                 provider_code: None,
             })?;
-        let status = response.status;
-        let response = TransportResponse::Http(HttpResponse {
-            status,
+        Ok(TransportResponse::Http(HttpResponse {
+            status: response.status,
             headers: response
                 .headers
                 .into_iter()
                 .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
                 .collect(),
             body: response.body,
-        });
-        // The plugin sees the request as it rendered it, without secrets.
-        channel
-            .plugin
-            .interpret_response(&rendered, &response)
-            .await
-            .map_err(|err| {
-                let mut failure = AttemptFailure::plugin("deliver", &err);
-                failure.provider_code = Some(status.to_string());
-                failure
-            })
+        }))
     }
 
-    /// Send a rendered email through the channel account's SMTP server; the
-    /// plugin interprets the server's reply.
+    /// Send a rendered email through the channel account's SMTP server.
     async fn send_email(
-        &self,
         channel: &ChannelAccount,
-        rendered: &TransportRequest,
         email: &EmailRequest,
-    ) -> std::result::Result<DeliveryOutcome, AttemptFailure> {
+    ) -> std::result::Result<TransportResponse, AttemptFailure> {
         let Some(smtp) = &channel.smtp else {
             return Err(AttemptFailure::permanent(
                 "send",
@@ -351,20 +358,10 @@ impl Sender {
         let reply = smtp
             .send(&email.envelope_from, &email.envelope_to, &email.raw)
             .await;
-        let code = reply.code;
-        let response = TransportResponse::Smtp {
+        Ok(TransportResponse::Smtp {
             code: reply.code,
             text: reply.text,
-        };
-        channel
-            .plugin
-            .interpret_response(rendered, &response)
-            .await
-            .map_err(|err| {
-                let mut failure = AttemptFailure::plugin("deliver", &err);
-                failure.provider_code = Some(code.to_string());
-                failure
-            })
+        })
     }
 
     /// What an attempt's result means: the delivery step to record and

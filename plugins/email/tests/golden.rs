@@ -349,33 +349,9 @@ fn attachments_are_referenced_by_content_hash() {
     );
 }
 
-/// A 25 MB message: text, a 2 MB HTML part and an 18 MB attachment.
-/// Generated here, never committed.
-pub fn large_message() -> Vec<u8> {
-    let mut raw = String::with_capacity(26 * 1024 * 1024);
-    raw.push_str(
-        "From: Iso Liite <big@example.fi>\r\nTo: support@example.test\r\nSubject: Suuri liite\r\nDate: Fri, 13 Nov 2026 10:00:00 +0200\r\nMessage-ID: <large-1@example.fi>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"big\"\r\n\r\n--big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLiitteenä videotiedosto.\r\n--big\r\nContent-Type: video/mp4; name=\"video.mp4\"\r\nContent-Disposition: attachment; filename=\"video.mp4\"\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-    );
-    // Deterministic, incompressible-looking bytes, base64 in 76-column lines.
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut state: u32 = 0x9e37_79b9;
-    let line_count = 25 * 1024 * 1024 / 78;
-    for _ in 0..line_count {
-        for _ in 0..76 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            raw.push(char::from(alphabet[(state % 64) as usize]));
-        }
-        raw.push_str("\r\n");
-    }
-    raw.push_str("--big--\r\n");
-    raw.into_bytes()
-}
-
 #[test]
 fn a_25_mb_message_keeps_its_output_small() {
-    let raw = large_message();
+    let raw = silta_plugin_test::samples::large_email();
     assert!(raw.len() >= 25 * 1024 * 1024, "{} bytes", raw.len());
     let out = normalize(raw).expect("normalizes");
     let [Normalized::Interaction(message)] = out.as_slice() else {

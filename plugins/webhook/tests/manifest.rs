@@ -1,45 +1,43 @@
 //! `plugin.toml` and `describe` must agree: the host refuses to load the
 //! plugin when id or version differ, and the manifest must ask for exactly
-//! what the code uses.
+//! what the code uses. The manifest is read by the host's own parser.
 
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use silta_plugin_test::manifest::{Capability, Manifest, World};
 use silta_plugin_webhook::{Webhook, outbound, signature};
 use silta_sdk::Plugin;
 
-fn manifest() -> toml::Table {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/plugin.toml");
-    let text = std::fs::read_to_string(path).expect("plugin.toml beside Cargo.toml");
-    text.parse().expect("plugin.toml is TOML")
-}
-
-fn strings(table: &toml::Table, key: &str) -> Vec<String> {
-    table[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("`{key}` is an array"))
-        .iter()
-        .map(|value| value.as_str().expect("a string").to_owned())
-        .collect()
+fn manifest() -> Manifest {
+    Manifest::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/plugin.toml"
+    )))
+    .expect("plugin.toml beside Cargo.toml is a valid manifest")
 }
 
 #[test]
 fn describe_matches_the_manifest() {
     let manifest = manifest();
     let info = Webhook::describe();
-    assert_eq!(manifest["id"].as_str(), Some(info.id.as_str()));
-    assert_eq!(manifest["version"].as_str(), Some(info.version.as_str()));
-    assert_eq!(
-        manifest["version"].as_str(),
-        Some(env!("CARGO_PKG_VERSION"))
-    );
-    assert_eq!(strings(&manifest, "worlds"), ["channel"]);
+    assert_eq!(manifest.id.as_str(), info.id);
+    assert_eq!(manifest.version, info.version);
+    assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest.worlds, BTreeSet::from([World::Channel]));
 }
 
 #[test]
 fn the_manifest_asks_for_what_the_code_uses() {
     let manifest = manifest();
-    let mut capabilities = strings(&manifest, "capabilities");
-    capabilities.sort();
-    assert_eq!(capabilities, ["config", "log", "secrets"]);
-    assert_eq!(strings(&manifest, "secrets"), [signature::SECRET]);
-    assert!(manifest.get("allowed_hosts").is_none());
+    assert_eq!(
+        manifest.capabilities,
+        BTreeSet::from([Capability::Config, Capability::Log, Capability::Secrets])
+    );
+    assert_eq!(
+        manifest.secrets,
+        BTreeSet::from([signature::SECRET.to_owned()])
+    );
+    assert!(manifest.allowed_hosts.is_empty());
     assert_eq!(outbound::ENDPOINT_KEY, "endpoint");
 }

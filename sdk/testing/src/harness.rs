@@ -181,11 +181,8 @@ impl PluginUnderTest {
     /// An inbound webhook event as the HTTP ingest would build it,
     /// received at [`TEST_RECEIVED_AT`] so that output is reproducible.
     pub fn http_event(&self, body: &[u8], headers: &[(&str, &str)]) -> InboundEvent {
-        InboundEvent {
-            channel_account: self.channel_account,
-            received_at: Timestamp::parse_rfc3339("TEST_RECEIVED_AT", TEST_RECEIVED_AT)
-                .unwrap_or_else(|_| Timestamp::now()),
-            transport: TransportMeta::Http {
+        self.event(
+            TransportMeta::Http {
                 method: "POST".into(),
                 path: "/v1/ingest".into(),
                 query: None,
@@ -194,7 +191,31 @@ impl PluginUnderTest {
                     .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
                     .collect(),
             },
-            body: body.to_vec(),
+            body.to_vec(),
+        )
+    }
+
+    /// A raw email as the IMAP ingest would hand it over (INBOX, UID 1),
+    /// received at [`TEST_RECEIVED_AT`].
+    pub fn imap_event(&self, raw: Vec<u8>) -> InboundEvent {
+        self.event(
+            TransportMeta::Imap {
+                mailbox: "INBOX".into(),
+                uid_validity: 1,
+                uid: 1,
+                flags: Vec::new(),
+            },
+            raw,
+        )
+    }
+
+    fn event(&self, transport: TransportMeta, body: Vec<u8>) -> InboundEvent {
+        InboundEvent {
+            channel_account: self.channel_account,
+            received_at: Timestamp::parse_rfc3339("TEST_RECEIVED_AT", TEST_RECEIVED_AT)
+                .unwrap_or_else(|_| Timestamp::now()),
+            transport,
+            body,
         }
     }
 

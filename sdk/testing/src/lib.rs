@@ -25,13 +25,17 @@
 //! - [`recording`]: the recordings file and the replaying/recording transport.
 //! - [`build`]: compiling a plugin crate to a component.
 //! - [`golden`]: golden files with `BLESS=1`.
+//! - [`samples`]: generated inputs too large to check in (a 25 MB email).
+//! - [`manifest`] and [`contract`]: the host's own manifest parser and contract types.
 
 pub mod build;
 mod error;
 pub mod golden;
 mod harness;
 pub mod recording;
+pub mod samples;
 
 pub use error::{Error, Result};
 pub use harness::{Harness, PluginUnderTest, TEST_CHANNEL_ACCOUNT, TEST_RECEIVED_AT};
 pub use silta_runtime::contract;
+pub use silta_runtime::manifest;

@@ -30,8 +30,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use silta_plugin_test::PluginUnderTest;
 use silta_plugin_test::contract::{
-    HttpResponse, InboundEvent, Normalized, OutboundMessage, TransportMeta, TransportRequest,
-    TransportResponse,
+    HttpResponse, Normalized, OutboundMessage, TransportRequest, TransportResponse,
 };
 use silta_runtime::{Error, PluginError};
 
@@ -327,7 +326,7 @@ pub async fn check_mail_channel(spec: &MailChannelSpec) -> usize {
         spec.fixtures.display()
     );
     for path in &readable {
-        let event = imap_event(&spec.plugin, read(path));
+        let event = spec.plugin.imap_event(read(path));
         let first = spec
             .plugin
             .normalize(&event)
@@ -350,7 +349,7 @@ pub async fn check_mail_channel(spec: &MailChannelSpec) -> usize {
     for path in &unreadable {
         match spec
             .plugin
-            .normalize(&imap_event(&spec.plugin, read(path)))
+            .normalize(&spec.plugin.imap_event(read(path)))
             .await
         {
             Err(Error::Plugin {
@@ -365,20 +364,6 @@ pub async fn check_mail_channel(spec: &MailChannelSpec) -> usize {
     }
     mail_outbound(spec).await;
     readable.len() + unreadable.len()
-}
-
-/// A raw message as the IMAP ingest would hand it over, at the harness's
-/// fixed receive time.
-pub fn imap_event(plugin: &PluginUnderTest, raw: Vec<u8>) -> InboundEvent {
-    let mut event = plugin.http_event(&[], &[]);
-    event.transport = TransportMeta::Imap {
-        mailbox: "INBOX".into(),
-        uid_validity: 1,
-        uid: 1,
-        flags: Vec::new(),
-    };
-    event.body = raw;
-    event
 }
 
 fn idempotency_keys(out: &[Normalized]) -> Vec<String> {

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use silta_compliance::{
-    ChannelSpec, MailChannelSpec, check_channel, check_mail_channel, imap_event,
-};
+use silta_compliance::{ChannelSpec, MailChannelSpec, check_channel, check_mail_channel};
 use silta_model::{
     Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey,
 };
@@ -98,21 +96,8 @@ async fn email_plugin_is_compliant() {
 #[tokio::test]
 async fn email_plugin_normalizes_a_25_mb_message_within_its_limits() {
     let plugin = start_email().await;
-    let mut raw = String::with_capacity(26 * 1024 * 1024);
-    raw.push_str("From: Iso Liite <big@example.fi>\r\nTo: support@example.test\r\nSubject: Suuri liite\r\nMessage-ID: <large-1@example.fi>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"big\"\r\n\r\n--big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLiitteen\u{e4} video.\r\n--big\r\nContent-Type: video/mp4; name=\"video.mp4\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut state: u32 = 0x9e37_79b9;
-    while raw.len() < 25 * 1024 * 1024 {
-        for _ in 0..76 {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            raw.push(char::from(alphabet[(state % 64) as usize]));
-        }
-        raw.push_str("\r\n");
-    }
-    raw.push_str("--big--\r\n");
-    let event = imap_event(&plugin, raw.into_bytes());
+    let raw = silta_plugin_test::samples::large_email();
+    let event = plugin.imap_event(raw);
     let out = plugin
         .normalize(&event)
         .await

@@ -1,4 +1,5 @@
-//! Exponential backoff with jitter, for outbound retries and webhooks.
+//! Exponential backoff with jitter, for every retry in Silta: outbound
+//! messages, webhook deliveries, and reconnecting to mail servers.
 
 use std::time::Duration;
 
@@ -62,6 +63,33 @@ impl Backoff {
     }
 }
 
+/// A run of failures against one [`Backoff`]: each failure waits longer,
+/// a success starts over (a connection that keeps failing, say).
+#[derive(Debug, Clone)]
+pub struct Failures {
+    backoff: Backoff,
+    count: u32,
+}
+
+impl Failures {
+    /// No failures yet.
+    #[must_use]
+    pub fn new(backoff: Backoff) -> Self {
+        Self { backoff, count: 0 }
+    }
+
+    /// Count one more failure; returns how long to wait before trying again.
+    pub fn next_delay(&mut self) -> Duration {
+        self.count = self.count.saturating_add(1);
+        self.backoff.delay(self.count)
+    }
+
+    /// A success: the next failure waits the initial delay again.
+    pub fn reset(&mut self) {
+        self.count = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +127,22 @@ mod tests {
         assert_eq!(d, Duration::from_secs(30));
         let d = backoff.delay_with_hint(1, Some(Duration::from_millis(1)));
         assert!(d >= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn failures_grow_to_the_cap_and_reset() {
+        let backoff = Backoff {
+            initial: Duration::from_millis(200),
+            max: Duration::from_secs(30),
+        };
+        let mut failures = Failures::new(backoff);
+        let first = failures.next_delay();
+        assert!(first >= Duration::from_millis(100) && first <= Duration::from_millis(200));
+        for _ in 0..20 {
+            assert!(failures.next_delay() <= Duration::from_secs(30));
+        }
+        assert!(failures.next_delay() >= Duration::from_secs(15));
+        failures.reset();
+        assert!(failures.next_delay() <= Duration::from_millis(200));
     }
 }
