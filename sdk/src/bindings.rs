@@ -42,16 +42,16 @@ pub mod base {
             package silta:sdk@0.1.0;
 
             world plugin-exports {
-                include silta:connector/capabilities@0.1.0;
-                export silta:connector/plugin@0.1.0;
+                include silta:connector/capabilities@0.2.0;
+                export silta:connector/plugin@0.2.0;
             }
 
             world channel-exports {
-                export silta:connector/channel-api@0.1.0;
+                export silta:connector/channel-api@0.2.0;
             }
 
             world backoffice-exports {
-                export silta:connector/backoffice-api@0.1.0;
+                export silta:connector/backoffice-api@0.2.0;
             }
         ",
         generate_all,
@@ -59,40 +59,40 @@ pub mod base {
         // compare values; enums already have it. (Not on every type: some
         // `wasi` types hold resources.)
         additional_type_attributes: {
-            "silta:connector/types@0.1.0/timestamp": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/plugin-error": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/retryable-error": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/identity-kind": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/identity-scope": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/identity": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/thread-key": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/attachment": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/location": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/interactive-reply": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/template": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/part": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/reaction": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/email-headers": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/interaction": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/delivery-update": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/normalized": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/transport-meta": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/http-meta": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/imap-meta": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/inbound-event": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/outbound-message": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/http-request": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/email-request": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/transport-request": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/transport-response": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/http-response": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/smtp-reply": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/delivery-outcome": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/backoffice-link": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/background": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/activity": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/ticket": [#[derive(PartialEq)]],
-            "silta:connector/types@0.1.0/plugin-info": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/timestamp": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/plugin-error": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/retryable-error": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/identity-kind": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/identity-scope": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/identity": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/thread-key": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/attachment": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/location": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/interactive-reply": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/template": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/part": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/reaction": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/email-headers": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/interaction": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/delivery-update": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/normalized": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/transport-meta": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/http-meta": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/imap-meta": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/inbound-event": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/outbound-message": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/http-request": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/email-request": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/transport-request": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/transport-response": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/http-response": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/smtp-reply": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/delivery-outcome": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/backoffice-link": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/background": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/activity": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/ticket": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.0/plugin-info": [#[derive(PartialEq)]],
         },
         pub_export_macro: true,
         export_macro_name: "export_plugin_world",
@@ -110,20 +110,20 @@ pub mod channel {
             package silta:sdk@0.1.0;
 
             world plugin-exports {
-                include silta:connector/capabilities@0.1.0;
-                export silta:connector/plugin@0.1.0;
+                include silta:connector/capabilities@0.2.0;
+                export silta:connector/plugin@0.2.0;
             }
 
             world channel-exports {
-                export silta:connector/channel-api@0.1.0;
+                export silta:connector/channel-api@0.2.0;
             }
 
             world backoffice-exports {
-                export silta:connector/backoffice-api@0.1.0;
+                export silta:connector/backoffice-api@0.2.0;
             }
         ",
         with: {
-            "silta:connector/types@0.1.0": silta_sdk::__private::base::silta::connector::types,
+            "silta:connector/types@0.2.0": silta_sdk::__private::base::silta::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "export_channel_world",
@@ -141,20 +141,20 @@ pub mod backoffice {
             package silta:sdk@0.1.0;
 
             world plugin-exports {
-                include silta:connector/capabilities@0.1.0;
-                export silta:connector/plugin@0.1.0;
+                include silta:connector/capabilities@0.2.0;
+                export silta:connector/plugin@0.2.0;
             }
 
             world channel-exports {
-                export silta:connector/channel-api@0.1.0;
+                export silta:connector/channel-api@0.2.0;
             }
 
             world backoffice-exports {
-                export silta:connector/backoffice-api@0.1.0;
+                export silta:connector/backoffice-api@0.2.0;
             }
         ",
         with: {
-            "silta:connector/types@0.1.0": silta_sdk::__private::base::silta::connector::types,
+            "silta:connector/types@0.2.0": silta_sdk::__private::base::silta::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "export_backoffice_world",

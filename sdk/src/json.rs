@@ -289,6 +289,7 @@ impl ToJson for EmailHeaders {
             "references": self.references,
             "subject": self.subject,
             "auto-submitted": self.auto_submitted,
+            "reply-to": self.reply_to.to_json(),
         })
     }
 }

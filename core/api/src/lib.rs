@@ -3,6 +3,8 @@
 //! - [`ingest`]: `POST /v1/ingest/{channel_account}`: provider webhooks.
 //! - [`query`]: parties, timelines, conversations, cases, interactions.
 //! - [`messages`]: replies and proactive messages (outbox, 202).
+//! - [`blobs`]: attachment bytes by content hash: upload for outbound
+//!   messages, download of what customers sent.
 //! - [`events`]: `GET /v1/events`, Server-Sent Events resumable with
 //!   `Last-Event-ID`; [`subscriptions`]: webhook subscribers.
 //! - [`dead_letters`]: list and replay the dead-letter queue.
@@ -12,6 +14,7 @@
 //!   OpenAPI document. Errors are JSON with a reason ([`ApiError`]).
 
 pub mod auth;
+pub mod blobs;
 mod cursor;
 pub mod dead_letters;
 mod error;
@@ -51,6 +54,8 @@ pub struct AppState {
     pub tokens: Vec<String>,
     /// Largest ingest body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest attachment upload, in bytes.
+    pub max_blob_bytes: usize,
     /// The Prometheus recorder, when installed.
     pub prometheus: Option<PrometheusHandle>,
     /// CloudEvents `source` of this node.
@@ -87,6 +92,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/cases/{id}", get(query::get_case))
         .route("/v1/cases/{id}/interactions", get(query::case_interactions))
         .route("/v1/interactions/{id}", get(query::get_interaction))
+        .route(
+            "/v1/interactions/{id}/parts/{index}/content",
+            get(blobs::attachment_content),
+        )
+        .route(
+            "/v1/blobs",
+            post(blobs::upload).layer(DefaultBodyLimit::max(state.max_blob_bytes)),
+        )
+        .route("/v1/blobs/{hash}", get(blobs::download))
         .route("/v1/messages", post(messages::send_new))
         .route("/v1/events", get(events::stream))
         .route(

@@ -8,6 +8,7 @@
 //! listen = "127.0.0.1:8080"
 //! tokens = []                  # bearer tokens; also SILTA_API_TOKEN; else one is generated
 //! max_body_bytes = 1048576
+//! max_blob_bytes = 26214400    # largest attachment upload (POST /v1/blobs)
 //!
 //! [store]
 //! fsync = true                 # fsync every commit (off: safe from crashes, not power cuts)
@@ -180,6 +181,9 @@ pub struct ApiConfig {
     /// Largest ingest body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Largest attachment upload (`POST /v1/blobs`), in bytes.
+    #[serde(default = "default_max_blob")]
+    pub max_blob_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -188,12 +192,17 @@ impl Default for ApiConfig {
             listen: default_listen(),
             tokens: Vec::new(),
             max_body_bytes: default_max_body(),
+            max_blob_bytes: default_max_blob(),
         }
     }
 }
 
 fn default_max_body() -> usize {
     1024 * 1024
+}
+
+fn default_max_blob() -> usize {
+    25 * 1024 * 1024
 }
 
 /// Normalization settings.

@@ -298,6 +298,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         sender: Arc::clone(&node.sender),
         tokens,
         max_body_bytes: node.config.api.max_body_bytes,
+        max_blob_bytes: node.config.api.max_blob_bytes,
         prometheus,
         event_source: source,
         ready: AtomicBool::new(false),

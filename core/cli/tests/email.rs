@@ -7,6 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use lettre::AsyncTransport;
+use mail_parser::MimeHeaders;
 use serde_json::Value;
 use silta_test_peers::MailServers;
 use support::{Config, Silta};
@@ -255,6 +256,209 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
     assert!(
         threading.contains(&reply_id) || threading.contains("m1@customer.test"),
         "the reason names the key that matched: {threading}"
+    );
+    silta.terminate().await;
+    Ok(())
+}
+
+/// A message sent through a web form: `From` the form, `Reply-To` the
+/// customer, with a PDF larger than any inline limit.
+fn form_message_with_pdf(pdf: &[u8]) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut encoded = String::new();
+    let b64 = base64_encode(pdf);
+    for line in b64.as_bytes().chunks(76) {
+        let _ = write!(encoded, "{}\r\n", String::from_utf8_lossy(line));
+    }
+    format!(
+        "From: Verkkolomake <dave@customer.test>\r\nReply-To: Carol Asiakas <carol@customer.test>\r\n\
+         To: {SUPPORT}\r\nSubject: Reklamaatio\r\nDate: Tue, 24 Nov 2026 09:00:00 +0200\r\n\
+         Message-ID: <form-1@customer.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLiitteenä kuva viallisesta tuotteesta.\r\n\
+         --b1\r\nContent-Type: application/pdf; name=\"Reklamaatio 7.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"Reklamaatio 7.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{encoded}--b1--\r\n"
+    )
+    .into_bytes()
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_are_kept_and_sent_and_replies_go_to_reply_to() -> anyhow::Result<()> {
+    let mail = MailServers::start()?;
+    let mut silta = Silta::new(&email_config(&mail));
+    silta.start().await;
+
+    // 1. A form relays Carol's complaint with a 600 KB PDF.
+    let pdf: Vec<u8> = (0..600_000u32)
+        .map(|n| (n.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let envelope = lettre::address::Envelope::new(
+        Some("dave@customer.test".parse()?),
+        vec![SUPPORT.parse()?],
+    )?;
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(mail.smtp_port())
+        .build()
+        .send_raw(&envelope, &form_message_with_pdf(&pdf))
+        .await?;
+    let stored = wait_interaction(&silta, "form-1@customer.test").await;
+    let id = stored["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        stored["email"]["reply_to"],
+        serde_json::json!([{"kind": "email", "scope": "global", "value": "carol@customer.test"}]),
+        "{stored}"
+    );
+
+    // Its bytes are served with the type and name the sender gave.
+    let parts = stored["parts"].as_array().expect("parts");
+    let index = parts
+        .iter()
+        .position(|p| p.get("attachment").is_some())
+        .expect("an attachment part");
+    let hash = parts[index]["attachment"]["content_hash"]
+        .as_str()
+        .expect("a content hash")
+        .to_owned();
+    let content = silta
+        .call(
+            "GET",
+            &format!("/v1/interactions/{id}/parts/{index}/content"),
+            "application/json",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(content.status, 200, "{}", content.text());
+    assert!(content.body == pdf, "the PDF comes back byte for byte");
+    assert_eq!(content.headers["content-type"], "application/pdf");
+    assert_eq!(
+        content.headers["content-disposition"],
+        "attachment; filename*=UTF-8''Reklamaatio%207.pdf"
+    );
+    assert_eq!(content.headers["x-content-type-options"], "nosniff");
+    let by_hash = silta
+        .call(
+            "GET",
+            &format!("/v1/blobs/{hash}"),
+            "application/json",
+            Vec::new(),
+        )
+        .await;
+    assert!(by_hash.status == 200 && by_hash.body == pdf);
+    let text_part = silta
+        .call(
+            "GET",
+            &format!("/v1/interactions/{id}/parts/0/content"),
+            "application/json",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(text_part.status, 400, "{}", text_part.text());
+
+    // 2. An agent uploads a receipt and replies with it.
+    let receipt = "Kuitti: hyvitys 49,90 € maksettu.\n"
+        .repeat(100)
+        .into_bytes();
+    let uploaded = silta
+        .call(
+            "POST",
+            "/v1/blobs",
+            "application/octet-stream",
+            receipt.clone(),
+        )
+        .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    let receipt_hash = uploaded.json()["content_hash"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+    let again = silta
+        .call(
+            "POST",
+            "/v1/blobs",
+            "application/octet-stream",
+            receipt.clone(),
+        )
+        .await;
+    assert_eq!(again.status, 200, "the same bytes are stored once");
+    assert_eq!(again.json()["content_hash"], receipt_hash.as_str());
+    let empty = silta
+        .call("POST", "/v1/blobs", "application/octet-stream", Vec::new())
+        .await;
+    assert_eq!(empty.status, 400, "{}", empty.text());
+
+    let conversation = stored["conversation_id"].as_str().expect("conversation");
+    let path = format!("/v1/conversations/{conversation}/messages");
+    let unknown = silta
+        .call(
+            "POST",
+            &path,
+            "application/json",
+            serde_json::json!({"parts": [{"text": "Liitteenä kuitti."}, {"attachment": {
+                "media_type": "text/plain", "filename": "kuitti.txt", "size_bytes": null,
+                "content_hash": format!("sha256:{}", "0".repeat(64)), "url": null,
+                "content_id": null, "inline": false}}]})
+            .to_string()
+            .into_bytes(),
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text());
+    assert!(
+        unknown.text().contains("POST /v1/blobs"),
+        "{}",
+        unknown.text()
+    );
+    let queued = silta
+        .call(
+            "POST",
+            &path,
+            "application/json",
+            serde_json::json!({"parts": [{"text": "Liitteenä kuitti hyvityksestä."}, {"attachment": {
+                "media_type": "text/plain", "filename": "kuitti.txt",
+                "content_hash": receipt_hash, "inline": false}}]})
+            .to_string()
+            .into_bytes(),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{}", queued.text());
+
+    // 3. The reply goes to the Reply-To address, not to the form, with the
+    // receipt attached.
+    let raw = mail.wait_for_message("carol", "form-1@customer.test", Duration::from_secs(60))?;
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("the reply parses");
+    let to = parsed
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default();
+    assert_eq!(to, "carol@customer.test", "{raw}");
+    assert_eq!(parsed.attachment_count(), 1, "{raw}");
+    let attached = parsed.attachment(0).expect("the receipt");
+    assert_eq!(attached.attachment_name(), Some("kuitti.txt"));
+    assert!(
+        attached.contents() == receipt.as_slice(),
+        "the receipt arrives byte for byte"
     );
     silta.terminate().await;
     Ok(())

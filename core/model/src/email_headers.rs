@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::identity_key::IdentityKey;
+
 /// RFC 5322 headers that matter for threading and display. Message ids
 /// keep their angle brackets (`<abc@example.fi>`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -19,11 +21,22 @@ pub struct EmailHeaders {
     /// `Auto-Submitted` (RFC 3834); anything but `no` means a machine sent
     /// it, so we must not auto-reply.
     pub auto_submitted: Option<String>,
+    /// `Reply-To`: where answers go, when not to the sender. A reply from
+    /// Silta goes to the first of these. (Absent in records stored before
+    /// it existed, which read as empty.)
+    #[serde(default)]
+    pub reply_to: Vec<IdentityKey>,
 }
 
 // === impl EmailHeaders ===
 
 impl EmailHeaders {
+    /// Where an answer to this message goes: the first `Reply-To`, if any.
+    #[must_use]
+    pub fn answer_to(&self) -> Option<&IdentityKey> {
+        self.reply_to.first()
+    }
+
     /// True when `Auto-Submitted` says a machine sent the message.
     #[must_use]
     pub fn is_auto_submitted(&self) -> bool {

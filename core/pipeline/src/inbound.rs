@@ -618,6 +618,11 @@ async fn link_job(tx: &mut dyn StoreTx, job: Job) -> Result<Vec<Linked>> {
     for item in job.items {
         match item {
             Normalized::Interaction(normalized) => {
+                // The bytes first: the interaction must never name a
+                // hash that is not stored.
+                for (hash, bytes) in &normalized.blobs {
+                    tx.put_blob(hash, bytes).await?;
+                }
                 let key = normalized.sender.key();
                 let party = match job.parties.get(&key) {
                     Some(party) => *party,

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use silta_model::{
-    Case, CaseId, CaseStatus, Conversation, ConversationId, DeliveryEvent, DeliveryState,
-    Direction, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope, Interaction,
-    InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance, SenderRole,
-    ThreadKey, Timestamp,
+    Assurance, Case, CaseId, CaseStatus, Conversation, ConversationId, DeliveryEvent,
+    DeliveryState, Direction, EmailHeaders, IdempotencyKey, Identity, IdentityKey, IdentityKind,
+    IdentityScope, Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId,
+    Provenance, SenderRole, ThreadKey, Timestamp,
 };
 use silta_runtime::contract::OutboundMessage;
 use silta_store::{Store, StoreError, StoreTx, transact};
@@ -84,7 +84,7 @@ impl Outbound {
         message: NewMessage,
         idempotency_key: Option<String>,
     ) -> Result<Submitted> {
-        check_message(&message)?;
+        self.check_message(&message).await?;
         let request_hash = hash_request(&("reply", conversation, &message));
         let channels = self.channels.clone();
         let submitted = transact(&*self.store, move |tx| {
@@ -110,7 +110,7 @@ impl Outbound {
                          send a new message with POST /v1/messages"
                     ))));
                 };
-                let Some(recipient) = tx.identity_by_key(&last.sender).await? else {
+                let Some(recipient) = answer_recipient(tx, &last).await? else {
                     return Ok(Err(PipelineError::Invalid(format!(
                         "the sender of interaction {} is not a stored identity",
                         last.id
@@ -154,7 +154,7 @@ impl Outbound {
         message: NewMessage,
         idempotency_key: Option<String>,
     ) -> Result<Submitted> {
-        check_message(&message)?;
+        self.check_message(&message).await?;
         let channel = self.channels.get(&target.channel_account)?;
         let request_hash = hash_request(&(
             "new",
@@ -222,13 +222,54 @@ impl Outbound {
     }
 }
 
-fn check_message(message: &NewMessage) -> Result<()> {
-    if message.parts.is_empty() {
-        return Err(PipelineError::Invalid(
-            "a message needs at least one part (for example `text`)".into(),
-        ));
+/// Whom a reply to `last` goes to: its `Reply-To` when it named one
+/// (as stored, if the identity is known), else its sender.
+async fn answer_recipient(
+    tx: &mut dyn StoreTx,
+    last: &Interaction,
+) -> silta_store::Result<Option<Identity>> {
+    if let Some(key) = last.email.as_ref().and_then(EmailHeaders::answer_to) {
+        let known = tx.identity_by_key(key).await?;
+        return Ok(Some(known.unwrap_or_else(|| {
+            Identity::from_key(key.clone(), Assurance::ChannelAsserted)
+        })));
     }
-    Ok(())
+    tx.identity_by_key(&last.sender).await
+}
+
+impl Outbound {
+    /// Refuse a message the sender could not deliver as asked: no parts,
+    /// or an attachment whose bytes are not in the blob store.
+    async fn check_message(&self, message: &NewMessage) -> Result<()> {
+        if message.parts.is_empty() {
+            return Err(PipelineError::Invalid(
+                "a message needs at least one part (for example `text`)".into(),
+            ));
+        }
+        for (n, part) in message.parts.iter().enumerate() {
+            let Part::Attachment(attachment) = part else {
+                continue;
+            };
+            match &attachment.content_hash {
+                Some(hash) => {
+                    let stored = self.store.blob_size(hash).await?;
+                    if stored.is_none() {
+                        return Err(PipelineError::Invalid(format!(
+                            "parts[{n}]: no bytes are stored under {hash}; \
+                             upload them with POST /v1/blobs first"
+                        )));
+                    }
+                }
+                None if attachment.url.is_none() => {
+                    return Err(PipelineError::Invalid(format!(
+                        "parts[{n}]: an attachment needs a content_hash (from POST /v1/blobs) or a url"
+                    )));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The identity to send a proactive message to.

@@ -13,11 +13,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use silta_model::{DeliveryEvent, DeliveryState, Timestamp};
+use silta_model::{ContentHash, DeliveryEvent, DeliveryState, Part, Timestamp};
 use silta_runtime::capabilities::transport::{OutboundHeader, OutboundRequest};
 use silta_runtime::contract::{
-    DeliveryOutcome, EmailRequest, HttpRequest, HttpResponse, OutboundMessage, TransportRequest,
-    TransportResponse,
+    AttachmentBytes, DeliveryOutcome, EmailRequest, HttpRequest, HttpResponse, OutboundMessage,
+    TransportRequest, TransportResponse,
 };
 use silta_store::records::{DeadLetterSource, NewDeadLetter, OutboxItem, OutboxState};
 use silta_store::{Store, transact};
@@ -124,6 +124,14 @@ impl AttemptFailure {
             provider_code: None,
         }
     }
+}
+
+/// The content hashes the attachment parts of `parts` name.
+pub(crate) fn attachment_hashes(parts: &[Part]) -> impl Iterator<Item = &ContentHash> {
+    parts.iter().filter_map(|part| match part {
+        Part::Attachment(attachment) => attachment.content_hash.as_ref(),
+        _ => None,
+    })
 }
 
 /// The delivery step an attempt adds to the interaction's history.
@@ -258,9 +266,10 @@ impl Sender {
                     format!("outbox payload: {err}"),
                 )
             })?;
+        let attachments = self.attachment_bytes(&message).await?;
         let rendered = channel
             .plugin
-            .render(&message)
+            .render_with(&message, &attachments)
             .await
             .map_err(|err| AttemptFailure::plugin("render", &err))?;
         let response = match &rendered {
@@ -281,6 +290,43 @@ impl Sender {
                 failure.provider_code = Some(code.to_string());
                 failure
             })
+    }
+
+    /// The stored bytes of the message's attachments. The API accepted the
+    /// message only when every hash it names was stored, so a missing one
+    /// means the store lost it: permanent. A read error is retried.
+    async fn attachment_bytes(
+        &self,
+        message: &OutboundMessage,
+    ) -> std::result::Result<AttachmentBytes, AttemptFailure> {
+        let mut bytes = AttachmentBytes::new();
+        for hash in attachment_hashes(&message.parts) {
+            if bytes.contains_key(hash) {
+                continue;
+            }
+            match self.store.blob(hash).await {
+                Ok(Some(content)) => {
+                    bytes.insert(hash.clone(), content);
+                }
+                Ok(None) => {
+                    return Err(AttemptFailure::permanent(
+                        "render",
+                        "missing_attachment",
+                        format!("attachment {hash} is not in the blob store"),
+                    ));
+                }
+                Err(err) => {
+                    let mut failure = AttemptFailure::permanent(
+                        "render",
+                        "store",
+                        format!("reading attachment {hash}: {err}"),
+                    );
+                    failure.retryable = true;
+                    return Err(failure);
+                }
+            }
+        }
+        Ok(bytes)
     }
 
     /// Send a rendered HTTP request, its secret placeholders filled, to an

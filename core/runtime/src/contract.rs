@@ -103,6 +103,11 @@ pub struct OutboundMessage {
     pub reply_token: String,
 }
 
+/// The bytes of an outbound message's attachments, by content hash. The
+/// host reads them from its blob store and hands them to `render` inside
+/// the attachment parts, so a plugin never fetches them itself.
+pub type AttachmentBytes = std::collections::BTreeMap<ContentHash, Vec<u8>>;
+
 /// An HTTP request for the host to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {

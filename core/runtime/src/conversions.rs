@@ -8,16 +8,16 @@ use std::time::Duration;
 
 use silta_model::{
     Assurance, Attachment, BackofficeLink, ContentHash, DeliveryState, DeliveryUpdate, Direction,
-    EmailHeaders, IdempotencyKey, Identity, IdentityKind, IdentityScope, Interaction,
+    EmailHeaders, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope, Interaction,
     InteractionId, InteractionKind, InteractiveReply, LanguageTag, Location, ModelError,
     NormalizeOptions, Part, Provenance, Reaction, SenderRole, Template, ThreadKey, Timestamp,
 };
 
 use crate::bindings::wit;
 use crate::contract::{
-    Activity, Background, DeliveryOutcome, EmailRequest, HttpRequest, HttpResponse, InboundEvent,
-    Normalized, NormalizedInteraction, OutboundMessage, PluginError, PluginInfo, Ticket,
-    TransportMeta, TransportRequest, TransportResponse,
+    Activity, AttachmentBytes, Background, DeliveryOutcome, EmailRequest, HttpRequest,
+    HttpResponse, InboundEvent, Normalized, NormalizedInteraction, OutboundMessage, PluginError,
+    PluginInfo, Ticket, TransportMeta, TransportRequest, TransportResponse,
 };
 use crate::manifest::Manifest;
 
@@ -141,7 +141,8 @@ fn identity_from_wit(
 
 // === parts ===
 
-fn part_to_wit(p: &Part) -> wit::Part {
+/// A part for the guest, with an attachment's bytes when `bytes` has them.
+fn part_to_wit(p: &Part, bytes: &AttachmentBytes) -> wit::Part {
     match p {
         Part::Text(s) => wit::Part::Text(s.clone()),
         Part::Html(s) => wit::Part::Html(s.clone()),
@@ -152,7 +153,11 @@ fn part_to_wit(p: &Part) -> wit::Part {
             size_bytes: a.size_bytes,
             content_hash: a.content_hash.as_ref().map(|h| h.as_str().to_string()),
             url: a.url.clone(),
-            content: None,
+            content: a
+                .content_hash
+                .as_ref()
+                .and_then(|hash| bytes.get(hash))
+                .cloned(),
             content_id: a.content_id.clone(),
             inline: a.inline,
         }),
@@ -308,17 +313,43 @@ fn email_to_wit(e: &EmailHeaders) -> wit::EmailHeaders {
         references: e.references.clone(),
         subject: e.subject.clone(),
         auto_submitted: e.auto_submitted.clone(),
+        reply_to: e.reply_to.iter().map(identity_key_to_wit).collect(),
     }
 }
 
-fn email_from_wit(e: wit::EmailHeaders) -> EmailHeaders {
-    EmailHeaders {
+/// An identity the model knows only by key, as the plugin sees it: what
+/// the channel asserted, without a display name.
+fn identity_key_to_wit(key: &IdentityKey) -> wit::Identity {
+    wit::Identity {
+        kind: kind_to_wit(key.kind()),
+        value: key.value().to_string(),
+        scope: scope_to_wit(key.scope()),
+        assurance: wit::Assurance::ChannelAsserted,
+        display_name: None,
+    }
+}
+
+fn email_from_wit(
+    field: &str,
+    e: wit::EmailHeaders,
+    options: &NormalizeOptions,
+) -> ModelResult<EmailHeaders> {
+    let reply_to = e
+        .reply_to
+        .into_iter()
+        .enumerate()
+        .map(|(n, r)| {
+            identity_from_wit(&format!("{field}.reply_to[{n}]"), r, options).map(|i| i.key())
+        })
+        .collect::<ModelResult<Vec<_>>>()?;
+    Ok(EmailHeaders {
         message_id: e.message_id,
         in_reply_to: e.in_reply_to,
         references: e.references,
         subject: e.subject,
         auto_submitted: e.auto_submitted,
-    }
+        reply_to,
+    })
 }
 
 fn delivery_state_from_wit(s: wit::DeliveryState) -> DeliveryState {
@@ -435,7 +466,10 @@ fn interaction_from_wit(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty()),
         parts,
-        email: i.email.map(email_from_wit),
+        email: i
+            .email
+            .map(|e| email_from_wit(&format!("{field}.email"), e, options))
+            .transpose()?,
         thread_keys: i.thread_keys.into_iter().map(thread_key_from_wit).collect(),
         occurred_at: timestamp_from_wit(&format!("{field}.occurred_at"), i.occurred_at)?,
         received_at: event.received_at,
@@ -502,14 +536,21 @@ pub(crate) fn normalized_from_wit(
 
 // === outbound ===
 
-pub(crate) fn outbound_message_to_wit(m: &OutboundMessage) -> wit::OutboundMessage {
+pub(crate) fn outbound_message_to_wit(
+    m: &OutboundMessage,
+    attachments: &AttachmentBytes,
+) -> wit::OutboundMessage {
     wit::OutboundMessage {
         channel_account: m.channel_account.clone(),
         interaction_id: m.interaction_id.to_string(),
         recipient: identity_to_wit(&m.recipient),
         sender: m.sender.as_ref().map(identity_to_wit),
         subject: m.subject.clone(),
-        parts: m.parts.iter().map(part_to_wit).collect(),
+        parts: m
+            .parts
+            .iter()
+            .map(|p| part_to_wit(p, attachments))
+            .collect(),
         thread_keys: m.thread_keys.iter().map(thread_key_to_wit).collect(),
         reply_to_provider_message_id: m.reply_to_provider_message_id.clone(),
         reply_to_email: m.reply_to_email.as_ref().map(email_to_wit),

@@ -93,13 +93,38 @@ impl World {
         }
     }
 
-    /// The fully qualified interface a component exports for this world.
+    /// The fully qualified interface a component exports for this world
+    /// (at [`CONTRACT_VERSION`]).
     pub fn export_name(self) -> &'static str {
         match self {
-            World::Channel => "silta:connector/channel-api@0.1.0",
-            World::Backoffice => "silta:connector/backoffice-api@0.1.0",
+            World::Channel => "silta:connector/channel-api@0.2.0",
+            World::Backoffice => "silta:connector/backoffice-api@0.2.0",
         }
     }
+}
+
+/// The version of the `silta:connector` WIT package this host speaks.
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// When a component exports `silta:connector` interfaces of another
+/// version than [`CONTRACT_VERSION`], a sentence saying so and what to do.
+#[must_use]
+pub fn contract_version_hint(exports: &[String]) -> Option<String> {
+    let mut versions: Vec<&str> = exports
+        .iter()
+        .filter_map(|name| name.strip_prefix("silta:connector/"))
+        .filter_map(|rest| rest.split_once('@').map(|(_, version)| version))
+        .filter(|version| *version != CONTRACT_VERSION)
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    (!versions.is_empty()).then(|| {
+        format!(
+            "it was built against silta:connector@{} and this Silta speaks {CONTRACT_VERSION}: \
+             rebuild it with the current SDK (see sdk/README.md, versioning)",
+            versions.join(", @")
+        )
+    })
 }
 
 /// A host capability a plugin can import. All are denied unless requested in
@@ -334,5 +359,29 @@ output_bytes = 1024
         assert!(parse(&GOOD.replace("deadline_ms = 100", "deadline_ms = 0")).is_err());
         assert!(parse(&GOOD.replace("manifest_version = 1", "manifest_version = 2")).is_err());
         assert!(parse(&GOOD.replace("worlds = [\"channel\"]", "worlds = []")).is_err());
+    }
+
+    #[test]
+    fn export_names_use_the_contract_version() {
+        for world in [World::Channel, World::Backoffice] {
+            assert!(
+                world
+                    .export_name()
+                    .ends_with(&format!("@{CONTRACT_VERSION}"))
+            );
+        }
+    }
+
+    #[test]
+    fn an_older_contract_is_named_with_the_fix() {
+        let old = vec![
+            "silta:connector/plugin@0.1.0".to_owned(),
+            "silta:connector/channel-api@0.1.0".to_owned(),
+        ];
+        let hint = contract_version_hint(&old).expect("a hint");
+        assert!(hint.contains("silta:connector@0.1.0"), "{hint}");
+        assert!(hint.contains(CONTRACT_VERSION), "{hint}");
+        let current = vec![World::Channel.export_name().to_owned()];
+        assert_eq!(contract_version_hint(&current), None);
     }
 }

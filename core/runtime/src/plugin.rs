@@ -14,8 +14,8 @@ use wasmtime::{Store, UpdateDeadline};
 use crate::bindings::{backoffice_export, channel_export, plugin_export, wit};
 use crate::cache::CompileOutcome;
 use crate::contract::{
-    Activity, Background, DeliveryOutcome, InboundEvent, Normalized, OutboundMessage, PluginInfo,
-    Ticket, TransportRequest, TransportResponse,
+    Activity, AttachmentBytes, Background, DeliveryOutcome, InboundEvent, Normalized,
+    OutboundMessage, PluginInfo, Ticket, TransportRequest, TransportResponse,
 };
 use crate::conversions;
 use crate::engine::SiltaEngine;
@@ -147,8 +147,19 @@ impl Plugin {
 
     /// Render an outbound message into a transport request (world `channel`).
     pub async fn render(&self, message: &OutboundMessage) -> Result<TransportRequest> {
+        self.render_with(message, &AttachmentBytes::new()).await
+    }
+
+    /// Render an outbound message whose attachment parts name bytes by
+    /// content hash; `attachments` holds those bytes, which the plugin
+    /// receives in each part's `content`.
+    pub async fn render_with(
+        &self,
+        message: &OutboundMessage,
+        attachments: &AttachmentBytes,
+    ) -> Result<TransportRequest> {
         let indices = self.channel()?;
-        let wit_message = conversions::outbound_message_to_wit(message);
+        let wit_message = conversions::outbound_message_to_wit(message, attachments);
         let out = self
             .run(async |call: &mut Call| {
                 let guest = indices.load(&mut call.store, &call.instance)?;

@@ -150,8 +150,11 @@ impl Runtime {
         let exports = crate::inspect::export_names(&component, self.engine.engine());
         for world in manifest.worlds.iter().copied() {
             if !exports.iter().any(|e| e == world.export_name()) {
+                let hint = crate::manifest::contract_version_hint(&exports)
+                    .map(|hint| format!("; {hint}"))
+                    .unwrap_or_default();
                 return Err(contract(format!(
-                    "the manifest names world `{}` but the component does not export `{}` (it exports: {})",
+                    "the manifest names world `{}` but the component does not export `{}` (it exports: {}){hint}",
                     world.as_str(),
                     world.export_name(),
                     if exports.is_empty() {
@@ -237,12 +240,12 @@ impl Plugin {
         self.run(async |call| {
             if let Some(ix) = &channel {
                 ix.load(&mut call.store, &call.instance).map_err(|e| {
-                    e.context("its `channel-api` exports do not match silta:connector@0.1.0")
+                    e.context("its `channel-api` exports do not match silta:connector@0.2.0")
                 })?;
             }
             if let Some(ix) = &backoffice {
                 ix.load(&mut call.store, &call.instance).map_err(|e| {
-                    e.context("its `backoffice-api` exports do not match silta:connector@0.1.0")
+                    e.context("its `backoffice-api` exports do not match silta:connector@0.2.0")
                 })?;
             }
             Ok(())

@@ -4,8 +4,9 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 use silta_model::{
-    BackofficeLink, Case, CaseId, ChannelAccountId, Conversation, ConversationId, IdempotencyKey,
-    Identity, IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey, Timestamp,
+    BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
+    IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey,
+    Timestamp,
 };
 use tokio::sync::watch;
 
@@ -102,6 +103,11 @@ pub trait Store: Send + Sync + 'static {
         channel_account: ChannelAccountId,
         mailbox: &str,
     ) -> Result<Option<MailboxCheckpoint>>;
+
+    /// The bytes stored under `hash`.
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>>;
+    /// The size of the bytes stored under `hash`, without reading them.
+    async fn blob_size(&self, hash: &ContentHash) -> Result<Option<u64>>;
 }
 
 /// Operations inside one unit of work. Reads here see the unit's own
@@ -255,6 +261,10 @@ pub trait StoreTx: Send {
         mailbox: &str,
         checkpoint: MailboxCheckpoint,
     ) -> Result<()>;
+
+    /// Keep `bytes` under their content hash; true when they were new.
+    /// The caller computed `hash` with [`ContentHash::of`].
+    async fn put_blob(&mut self, hash: &ContentHash, bytes: &[u8]) -> Result<bool>;
 }
 
 /// Run `work` as one unit of work on `store` and return its value once it

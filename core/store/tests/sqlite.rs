@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use silta_model::{
-    Assurance, Case, CaseStatus, ChannelAccountId, Conversation, ConversationId, Direction,
-    IdempotencyKey, Identity, IdentityKind, IdentityScope, Interaction, InteractionId,
+    Assurance, Case, CaseStatus, ChannelAccountId, ContentHash, Conversation, ConversationId,
+    Direction, IdempotencyKey, Identity, IdentityKind, IdentityScope, Interaction, InteractionId,
     InteractionKind, NormalizeOptions, Part, Party, Provenance, SenderRole, ThreadKey, Timestamp,
 };
 use silta_store::records::{
@@ -358,5 +358,46 @@ async fn events_notify_watchers_and_dead_letters_count_attempts() -> anyhow::Res
     };
     assert!(store.dead_letters(&by_plugin).await?.is_empty());
     assert_eq!(store.queue_depths().await?.dead_letters, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn blobs_are_kept_once_by_hash_and_only_with_their_unit() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = open(&dir).await?;
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|n| (n % 251) as u8).collect();
+    let hash = ContentHash::of(&bytes);
+
+    let (stored, h, b) = (bytes.clone(), hash.clone(), bytes.clone());
+    let first = transact(&store, move |tx| {
+        Box::pin(async move {
+            let first = tx.put_blob(&h, &b).await?;
+            let second = tx.put_blob(&h, &b).await?;
+            Ok((first, second))
+        })
+    })
+    .await?;
+    assert_eq!(first, (true, false), "new once, then already stored");
+
+    // A unit that fails takes its blob with it.
+    let other = b"never committed".to_vec();
+    let other_hash = ContentHash::of(&other);
+    let h = other_hash.clone();
+    let err = transact(&store, move |tx| {
+        Box::pin(async move {
+            tx.put_blob(&h, &other).await?;
+            Err::<(), _>(StoreError::Aborted("the interaction failed".into()))
+        })
+    })
+    .await
+    .expect_err("aborted");
+    assert!(err.to_string().contains("the interaction failed"));
+
+    drop(store);
+    let store = open(&dir).await?;
+    assert_eq!(store.blob(&hash).await?.as_deref(), Some(stored.as_slice()));
+    assert_eq!(store.blob_size(&hash).await?, Some(3_000_000));
+    assert_eq!(store.blob(&other_hash).await?, None);
+    assert_eq!(store.blob_size(&other_hash).await?, None);
     Ok(())
 }

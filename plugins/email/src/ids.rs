@@ -77,6 +77,20 @@ pub fn reply_token(address: &str, ours: Option<&str>) -> Option<String> {
     token_is_usable(token).then(|| token.to_owned())
 }
 
+/// True when `address` is `ours` or one of its plus variants
+/// (`support+anything@example.test`), compared case-insensitively.
+pub fn is_our_address(address: &str, ours: &str) -> bool {
+    let Some((local, domain)) = address.trim().rsplit_once('@') else {
+        return false;
+    };
+    let Some((our_local, our_domain)) = ours.trim().rsplit_once('@') else {
+        return false;
+    };
+    let base = local.split('+').next().unwrap_or(local);
+    let our_base = our_local.split('+').next().unwrap_or(our_local);
+    base.eq_ignore_ascii_case(our_base) && domain.eq_ignore_ascii_case(our_domain)
+}
+
 /// A token fits a local part unquoted and survives mail systems.
 pub fn token_is_usable(token: &str) -> bool {
     !token.is_empty()

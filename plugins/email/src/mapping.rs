@@ -30,13 +30,13 @@ type Result<T, E = PluginError> = std::result::Result<T, E>;
 /// plugin's memory limit (`plugin.toml`) is sized for this.
 pub const MAX_MESSAGE_BYTES: usize = 40 * 1024 * 1024;
 
-/// Attachments up to this size travel inline in the result (`content`), so
-/// the host stores them without going back to the raw message; larger ones
-/// are referenced by content hash only, which keeps the output small.
-pub const MAX_INLINE_ATTACHMENT_BYTES: usize = 256 * 1024;
-
-/// At most this many bytes of attachments inline in one result.
-pub const MAX_INLINE_TOTAL_BYTES: usize = 2 * 1024 * 1024;
+/// At most this many bytes of attachments travel in one result
+/// (`content`), for the host to keep in its blob store by content hash.
+/// Decoded attachments are never larger than the raw message, so with
+/// [`MAX_MESSAGE_BYTES`] every attachment of an accepted message fits;
+/// the budget only guards against a decoder surprise, and an attachment
+/// beyond it keeps its hash and size without its bytes.
+pub const MAX_ATTACHMENT_BYTES: usize = MAX_MESSAGE_BYTES;
 
 /// Longest text or HTML part kept; longer ones are cut (on a character
 /// boundary) and marked with attribute `email.truncated=true`.
@@ -230,15 +230,20 @@ fn interaction(
             builder = builder.recipient(identity);
         }
     }
-    let reply_to: Vec<String> = message
-        .reply_to()
-        .into_iter()
-        .flat_map(Address::iter)
-        .filter_map(|addr| identity(addr, Assurance::Unverified))
-        .map(|identity| identity.value)
-        .collect();
-    if !reply_to.is_empty() {
-        builder = builder.attribute("email.reply_to", reply_to.join(", "));
+    // Where answers go. Our own address (a forward of one of our
+    // messages) is left out, so a reply never goes back to us.
+    let mut reply_to: Vec<Identity> = Vec::new();
+    for addr in message.reply_to().into_iter().flat_map(Address::iter) {
+        let Some(identity) = identity(addr, Assurance::ChannelAsserted) else {
+            continue;
+        };
+        let ours = settings
+            .address
+            .as_deref()
+            .is_some_and(|ours| ids::is_our_address(&identity.value, ours));
+        if !ours && !reply_to.iter().any(|known| known.value == identity.value) {
+            reply_to.push(identity);
+        }
     }
 
     let subject = message
@@ -273,6 +278,7 @@ fn interaction(
             .header_raw("Auto-Submitted")
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty()),
+        reply_to,
     });
 
     let (parts, truncated) = body_parts(message);
@@ -462,10 +468,10 @@ fn html_to_text(html: &str) -> String {
     out.trim().to_owned()
 }
 
-/// Attachments and inline images, by content hash; small ones with their
-/// bytes (see [`MAX_INLINE_ATTACHMENT_BYTES`]).
+/// Attachments and inline images, by content hash and with their bytes
+/// (within [`MAX_ATTACHMENT_BYTES`] in all).
 fn attachments(message: &Message<'_>) -> Vec<Attachment> {
-    let mut inline_budget = MAX_INLINE_TOTAL_BYTES;
+    let mut budget = MAX_ATTACHMENT_BYTES;
     let mut out = Vec::new();
     for part in message.attachments() {
         let bytes = part.contents();
@@ -484,11 +490,10 @@ fn attachments(message: &Message<'_>) -> Vec<Attachment> {
             });
         let hash = ids::content_hash(bytes);
         let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        let content = (bytes.len() <= MAX_INLINE_ATTACHMENT_BYTES && bytes.len() <= inline_budget)
-            .then(|| {
-                inline_budget -= bytes.len();
-                bytes.to_vec()
-            });
+        let content = (bytes.len() <= budget).then(|| {
+            budget -= bytes.len();
+            bytes.to_vec()
+        });
         let mut attachment = Attachment {
             filename: None,
             media_type,

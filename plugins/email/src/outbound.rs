@@ -388,6 +388,7 @@ mod tests {
             references: vec!["a0@example.test".into()],
             subject: Some("Vs: Tilaus 1234".into()),
             auto_submitted: None,
+            reply_to: Vec::new(),
         };
         let request = render(
             &message(

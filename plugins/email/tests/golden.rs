@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use silta_plugin_email::mapping::{self, Settings};
 use silta_sdk::json::to_pretty_string;
 use silta_sdk::types::{
-    DeliveryState, ImapMeta, InboundEvent, Interaction, InteractionKind, Normalized, Part,
-    SenderRole, ThreadKey, Timestamp, TransportMeta,
+    Assurance, DeliveryState, ImapMeta, InboundEvent, Interaction, InteractionKind, Normalized,
+    Part, SenderRole, ThreadKey, Timestamp, TransportMeta,
 };
 
 /// The channel account every fixture arrives on.
@@ -350,7 +350,7 @@ fn attachments_are_referenced_by_content_hash() {
 }
 
 #[test]
-fn a_25_mb_message_keeps_its_output_small() {
+fn a_25_mb_message_carries_its_attachment_bytes() {
     let raw = silta_plugin_test::samples::large_email();
     assert!(raw.len() >= 25 * 1024 * 1024, "{} bytes", raw.len());
     let out = normalize(raw).expect("normalizes");
@@ -365,7 +365,39 @@ fn a_25_mb_message_keeps_its_output_small() {
             _ => None,
         })
         .expect("the attachment");
-    assert!(attachment.content.is_none(), "too large to travel inline");
-    assert!(attachment.size_bytes.is_some_and(|s| s > 18 * 1024 * 1024));
-    assert!(to_pretty_string(&out).len() < 64 * 1024);
+    let content = attachment.content.as_deref().expect("the bytes travel");
+    assert!(content.len() > 18 * 1024 * 1024, "{} bytes", content.len());
+    assert_eq!(attachment.size_bytes, u64::try_from(content.len()).ok());
+    assert_eq!(
+        attachment.content_hash.as_deref(),
+        Some(ids_of(content).as_str())
+    );
+}
+
+/// `sha256:<hex>` of `bytes`, as the contract writes content hashes.
+fn ids_of(bytes: &[u8]) -> String {
+    silta_plugin_email::ids::content_hash(bytes)
+}
+
+#[test]
+fn reply_to_names_where_answers_go_but_never_us() {
+    let form = interaction("clients/web-form-reply-to.eml");
+    assert_eq!(form.sender.value, "no-reply@forms.example.com");
+    let headers = form.email.expect("email headers");
+    let reply_to: Vec<(&str, Option<&str>)> = headers
+        .reply_to
+        .iter()
+        .map(|i| (i.value.as_str(), i.display_name.as_deref()))
+        .collect();
+    assert_eq!(
+        reply_to,
+        [("Anna.Lindqvist@customer.test", Some("Anna Lindqvist"))],
+        "the customer, domain lowered; our own plus address left out"
+    );
+    assert!(
+        headers
+            .reply_to
+            .iter()
+            .all(|i| i.assurance == Assurance::ChannelAsserted)
+    );
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use silta_model::{ChannelAccountId, Identity, Timestamp};
 use silta_runtime::contract::{
-    Activity, Background, DeliveryOutcome, InboundEvent, Normalized, OutboundMessage, Ticket,
-    TransportMeta, TransportRequest, TransportResponse,
+    Activity, AttachmentBytes, Background, DeliveryOutcome, InboundEvent, Normalized,
+    OutboundMessage, Ticket, TransportMeta, TransportRequest, TransportResponse,
 };
 use silta_runtime::grant::{Grant, SecretValue};
 use silta_runtime::manifest::Manifest;
@@ -241,6 +241,19 @@ impl PluginUnderTest {
         message: &OutboundMessage,
     ) -> silta_runtime::Result<TransportRequest> {
         let out = self.plugin.render(message).await;
+        self.after_call();
+        out
+    }
+
+    /// Render an outbound message whose attachment parts name bytes by
+    /// content hash, as the host does: `attachments` stands in for its
+    /// blob store, and the plugin gets the bytes in each part's `content`.
+    pub async fn render_with(
+        &self,
+        message: &OutboundMessage,
+        attachments: &AttachmentBytes,
+    ) -> silta_runtime::Result<TransportRequest> {
+        let out = self.plugin.render_with(message, attachments).await;
         self.after_call();
         out
     }

@@ -28,9 +28,10 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use silta_model::Part;
 use silta_plugin_test::PluginUnderTest;
 use silta_plugin_test::contract::{
-    HttpResponse, Normalized, OutboundMessage, TransportRequest, TransportResponse,
+    AttachmentBytes, HttpResponse, Normalized, OutboundMessage, TransportRequest, TransportResponse,
 };
 use silta_runtime::{Error, PluginError};
 
@@ -375,6 +376,40 @@ fn idempotency_keys(out: &[Normalized]) -> Vec<String> {
         .collect()
 }
 
+/// An attachment named by content hash reaches the message with the
+/// bytes the host hands over, as the host's sender does from its blob
+/// store.
+async fn mail_attachment(spec: &MailChannelSpec) {
+    let bytes = vec![b'Z'; 300];
+    let hash = silta_model::ContentHash::of(&bytes);
+    let mut message = spec.outbound.clone();
+    message
+        .parts
+        .push(Part::Attachment(silta_model::Attachment {
+            filename: Some("compliance.bin".into()),
+            media_type: "application/octet-stream".into(),
+            size_bytes: Some(300),
+            content_hash: Some(hash.clone()),
+            url: None,
+            content_id: None,
+            inline: false,
+        }));
+    let bytes_by_hash = AttachmentBytes::from([(hash, bytes)]);
+    let request = spec
+        .plugin
+        .render_with(&message, &bytes_by_hash)
+        .await
+        .unwrap_or_else(|e| panic!("outbound: render with an attachment failed: {e}"));
+    let TransportRequest::Email(email) = &request else {
+        panic!("outbound: an email channel must render an email request, got {request:?}");
+    };
+    let raw = String::from_utf8_lossy(&email.raw);
+    assert!(
+        raw.contains("compliance.bin") && raw.contains("WlpaWlpaWlpa"),
+        "outbound: the attachment's name and base64 bytes are missing:\n{raw}"
+    );
+}
+
 async fn mail_outbound(spec: &MailChannelSpec) {
     let request = spec
         .plugin
@@ -398,6 +433,7 @@ async fn mail_outbound(spec: &MailChannelSpec) {
         raw.contains(&format!("<{}>", email.message_id)),
         "outbound: the message does not carry its Message-ID"
     );
+    mail_attachment(spec).await;
     let answer = |code: u16, text: &str| TransportResponse::Smtp {
         code,
         text: text.into(),

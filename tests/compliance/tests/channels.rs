@@ -92,7 +92,7 @@ async fn email_plugin_is_compliant() {
 }
 
 /// A 25 MB message (an 18 MB attachment, base64) normalizes inside the
-/// plugin's memory and output limits: the attachment travels by hash.
+/// plugin's memory and output limits, its attachment bytes with it.
 #[tokio::test]
 async fn email_plugin_normalizes_a_25_mb_message_within_its_limits() {
     let plugin = start_email().await;
@@ -105,12 +105,13 @@ async fn email_plugin_normalizes_a_25_mb_message_within_its_limits() {
     let [silta_plugin_test::contract::Normalized::Interaction(message)] = out.as_slice() else {
         panic!("one interaction, got {out:?}");
     };
-    assert!(
-        message.blobs.is_empty(),
-        "an 18 MB attachment must travel by hash"
-    );
+    let [(hash, bytes)] = message.blobs.as_slice() else {
+        panic!("the attachment's bytes travel for the blob store");
+    };
+    assert!(bytes.len() > 18 * 1024 * 1024, "{} bytes", bytes.len());
     assert!(message.interaction.parts.iter().any(|part| matches!(
         part,
-        Part::Attachment(a) if a.size_bytes.is_some_and(|s| s > 18 * 1024 * 1024)
+        Part::Attachment(a) if a.content_hash.as_ref() == Some(hash)
+            && a.size_bytes == u64::try_from(bytes.len()).ok()
     )));
 }

@@ -307,6 +307,22 @@ impl Client {
         reply.json()
     }
 
+    /// An authorized request with a body of `content_type`.
+    pub async fn call(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        request(
+            self.port,
+            method,
+            path,
+            &[
+                ("authorization", &format!("Bearer {TOKEN}")),
+                ("content-type", content_type),
+            ],
+            body,
+        )
+        .await
+        .unwrap_or_else(|err| panic!("{method} {path}: {err:#}"))
+    }
+
     /// `POST /v1/conversations/{id}/messages` with `text`; returns the
     /// new interaction's id (panics unless the answer is 202).
     pub async fn reply(&self, conversation: &str, text: &str) -> String {
@@ -403,6 +419,8 @@ impl Client {
 pub struct Reply {
     /// Status code.
     pub status: u16,
+    /// Response headers.
+    pub headers: hyper::HeaderMap,
     /// Body.
     pub body: Bytes,
 }
@@ -452,8 +470,13 @@ pub async fn request(
     tokio::time::timeout(Duration::from_secs(30), async {
         let response = send(port, method, path, headers, body).await?;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     })
     .await
     .with_context(|| format!("{method} {path} timed out"))?

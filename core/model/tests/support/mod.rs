@@ -218,6 +218,15 @@ pub fn interaction() -> Interaction {
             references: vec!["<m0@example.fi>".into(), "<m1@example.fi>".into()],
             subject: Some("Re: Lasku".into()),
             auto_submitted: Some("no".into()),
+            reply_to: vec![
+                IdentityKey::new(
+                    IdentityKind::Email,
+                    "aino.koti@example.fi",
+                    IdentityScope::Global,
+                    &NormalizeOptions::default(),
+                )
+                .expect("valid"),
+            ],
         }),
         thread_keys: vec![
             ThreadKey::MessageId("<m2@example.fi>".into()),

@@ -1,8 +1,8 @@
 //! [`Store`] for [`SqliteStore`]: reads on the pool, writes to the writer.
 
 use silta_model::{
-    BackofficeLink, Case, CaseId, ChannelAccountId, Conversation, ConversationId, Identity,
-    Interaction, InteractionId, Party, PartyId,
+    BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
+    Identity, Interaction, InteractionId, Party, PartyId,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -417,6 +417,23 @@ impl Store for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT bytes FROM blobs WHERE hash = ?")
+            .bind(hash.as_str())
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(StoreError::db("read blob"))
+    }
+
+    async fn blob_size(&self, hash: &ContentHash) -> Result<Option<u64>> {
+        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM blobs WHERE hash = ?")
+            .bind(hash.as_str())
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(StoreError::db("read blob size"))?;
+        Ok(size.map(|s| u64::try_from(s).unwrap_or(0)))
     }
 
     async fn kv_get(&self, plugin: &str, key: &str) -> Result<Option<Vec<u8>>> {

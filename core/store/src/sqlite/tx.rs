@@ -6,8 +6,8 @@
 use rusqlite::{Connection, OptionalExtension, Params, params};
 use serde::de::DeserializeOwned;
 use silta_model::{
-    Case, CaseId, ChannelAccountId, Conversation, ConversationId, IdempotencyKey, Identity,
-    IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey, Timestamp,
+    Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId, IdempotencyKey,
+    Identity, IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey, Timestamp,
 };
 
 use crate::error::{Result, StoreError};
@@ -728,6 +728,17 @@ impl StoreTx for SqliteTx<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    async fn put_blob(&mut self, hash: &ContentHash, bytes: &[u8]) -> Result<bool> {
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        let inserted = self.execute(
+            "store blob",
+            "INSERT INTO blobs (hash, size, bytes, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (hash) DO NOTHING",
+            params![hash.as_str(), size, bytes, Timestamp::now().to_rfc3339()],
+        )?;
+        Ok(inserted == 1)
     }
 
     async fn advance_webhook_cursor(&mut self, id: &str, cursor: i64) -> Result<()> {
