@@ -98,6 +98,21 @@ impl MailboxSession {
         Ok(uids)
     }
 
+    /// The UIDs from 1 to `last_uid` still in the mailbox, ascending.
+    pub(crate) fn uids_up_to(&mut self, last_uid: u32) -> Result<Vec<u32>> {
+        if last_uid == 0 {
+            return Ok(Vec::new());
+        }
+        let query = format!("UID 1:{last_uid}");
+        let found = self
+            .session
+            .uid_search(&query)
+            .map_err(|e| EmailError::imap(format!("UID SEARCH {query}"), e))?;
+        let mut uids: Vec<u32> = found.into_iter().filter(|uid| *uid <= last_uid).collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
     /// Fetches `uids` (whole message, flags), ascending by UID. UIDs
     /// expunged in the meantime are simply missing.
     pub(crate) fn fetch(&mut self, uids: &[u32]) -> Result<Vec<RawMessage>> {

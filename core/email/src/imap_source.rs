@@ -303,6 +303,7 @@ impl Worker {
 
     /// Sync, wait, sync... on one connection. `Ok` means stopped.
     fn serve(&self, session: &mut MailboxSession, reconnect: &mut Failures) -> Result<()> {
+        self.finish_acknowledgements(session)?;
         let mut sink_retry = Failures::new(SINK_RETRY);
         let use_idle = self.account.idle && session.can_idle;
         loop {
@@ -342,6 +343,41 @@ impl Worker {
                 session.noop()?;
             }
         }
+    }
+
+    /// Acknowledge what the sink accepted but the server never heard
+    /// about: the connection (or Silta) died between the durable write
+    /// and the flag or move. Only the last batch can be in that state,
+    /// since the next batch is fetched after the acknowledgement, so with
+    /// `\Seen` the last `batch_size` messages at or below the checkpoint
+    /// are flagged again (harmless when they already are). With a move,
+    /// everything at or below the checkpoint still in the mailbox was
+    /// accepted and is moved.
+    fn finish_acknowledgements(&self, session: &mut MailboxSession) -> Result<()> {
+        let checkpoint = match self
+            .runtime
+            .block_on(self.sink.checkpoint(&self.account.name, &self.mailbox))
+        {
+            Ok(Some(cp)) if cp.uid_validity == session.uid_validity => cp,
+            // No checkpoint, another UIDVALIDITY, or the sink cannot say:
+            // nothing is known to be accepted, so nothing is acknowledged.
+            Ok(_) | Err(_) => return Ok(()),
+        };
+        let mut uids = session.uids_up_to(checkpoint.last_uid)?;
+        if matches!(self.account.after_ingest, AfterIngest::MarkSeen) {
+            let batch = usize::try_from(self.account.batch_size.max(1)).unwrap_or(usize::MAX);
+            uids = uids.split_off(uids.len().saturating_sub(batch));
+        }
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.acknowledge(session, &uids)?;
+        tracing::debug!(
+            account = %self.account.name, mailbox = %self.mailbox,
+            count = uids.len(), last_uid = checkpoint.last_uid,
+            "acknowledged messages accepted before the last disconnect"
+        );
+        Ok(())
     }
 
     /// One pass: everything above the checkpoint, delivered and

@@ -4,12 +4,14 @@
 //! SMTP transport. See `README.md` for the configuration, the threading
 //! rules and an example.
 //!
-//! - inbound: [`mapping::normalize`] (with [`dsn`] for bounces and
-//!   [`quote`] for quoted history);
+//! - inbound: [`mapping::normalize`] (with [`dsn`] for bounces,
+//!   [`quote`] for quoted history and [`legacy_charset`] for 8-bit mail
+//!   that is not the UTF-8 it claims);
 //! - outbound: [`outbound::render`] and [`outbound::interpret_response`].
 
 pub mod dsn;
 pub mod ids;
+pub mod legacy_charset;
 pub mod mapping;
 pub mod outbound;
 pub mod quote;

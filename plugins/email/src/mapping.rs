@@ -22,7 +22,7 @@ use silta_sdk::types::{
 };
 use silta_sdk::{InteractionBuilder, validate};
 
-use crate::{dsn, ids, quote};
+use crate::{dsn, ids, legacy_charset, quote};
 
 type Result<T, E = PluginError> = std::result::Result<T, E>;
 
@@ -53,7 +53,8 @@ pub struct Settings {
 /// What one raw message contains.
 pub fn normalize(event: &InboundEvent, settings: &Settings) -> Result<Vec<Normalized>> {
     check_size(&event.body)?;
-    let message = parse(&event.body)?;
+    let raw = legacy_charset::utf8_headers(&event.body);
+    let message = parse(&raw)?;
     let occurred_at = occurred_at(&message, event.received_at);
     if dsn::is_dsn(&message) {
         let report = dsn::read(&message);
@@ -376,19 +377,28 @@ fn body_parts(message: &Message<'_>) -> (Vec<silta_sdk::types::Part>, bool) {
         .iter()
         .filter_map(|id| message.parts.get(*id as usize))
         .filter_map(|part| match &part.body {
-            PartType::Text(text) => Some(text.to_string()),
-            PartType::Html(html) => Some(html_to_text(html)),
+            PartType::Text(text) => Some(
+                legacy_charset::redecoded_text(message, part, text)
+                    .unwrap_or_else(|| text.to_string()),
+            ),
+            PartType::Html(html) => Some(html_to_text(
+                &legacy_charset::redecoded_text(message, part, html)
+                    .unwrap_or_else(|| html.to_string()),
+            )),
             _ => None,
         })
         .map(|text| text.replace("\r\n", "\n"))
         .filter(|text| !text.trim().is_empty())
         .collect();
-    let htmls: Vec<&str> = message
+    let htmls: Vec<String> = message
         .html_body
         .iter()
         .filter_map(|id| message.parts.get(*id as usize))
         .filter_map(|part| match &part.body {
-            PartType::Html(html) => Some(html.as_ref()),
+            PartType::Html(html) => Some(
+                legacy_charset::redecoded_text(message, part, html)
+                    .unwrap_or_else(|| html.to_string()),
+            ),
             _ => None,
         })
         .filter(|html| !html.trim().is_empty())
@@ -404,7 +414,7 @@ fn body_parts(message: &Message<'_>) -> (Vec<silta_sdk::types::Part>, bool) {
         }
     }
     for html in htmls {
-        parts.push(Part::Html(cut(html)));
+        parts.push(Part::Html(cut(&html)));
     }
     (parts, truncated)
 }

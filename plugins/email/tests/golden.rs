@@ -401,3 +401,29 @@ fn reply_to_names_where_answers_go_but_never_us() {
             .all(|i| i.assurance == Assurance::ChannelAsserted)
     );
 }
+
+#[test]
+fn eight_bit_mail_that_is_not_the_utf8_it_claims_reads_as_windows_1252() {
+    let raw = interaction("charsets/legacy-8bit-headers-and-mislabelled-utf8-body.eml");
+    assert_eq!(raw.subject.as_deref(), Some("Pyörän takuu – kysymys"));
+    assert_eq!(raw.sender.display_name.as_deref(), Some("Järvinen Päivi"));
+    assert!(
+        matches!(raw.parts.first(), Some(Part::Text(t)) if t.contains("pyöräni takuu päättyi") && t.contains("499 €")),
+        "{:?}",
+        raw.parts
+    );
+    let labelled = interaction("charsets/us-ascii-label-windows-1252-parts.eml");
+    let texts: Vec<&str> = labelled
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text(t) | Part::Html(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    for text in texts {
+        assert!(text.contains("Lähetys myöhässä – milloin"), "{text}");
+        assert!(!text.contains('\u{FFFD}'), "{text}");
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use silta_email::{AfterIngest, ImapAccount, Security};
+use silta_email::{AfterIngest, Checkpoint, ImapAccount, Security};
 use silta_test_peers::MailServers;
 
 use crate::support::{
@@ -53,6 +53,92 @@ async fn thirty_messages_once_in_uid_order_seen_and_not_again_after_restart() ->
     source.stop().await;
     assert_eq!(sink.delivered().len(), 31);
     assert_no_duplicates(&sink.delivered());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_accepted_but_never_acknowledged_is_acknowledged_on_the_next_connection()
+-> anyhow::Result<()> {
+    let mail = MailServers::start()?;
+    let mut alice = ImapProbe::login(&mail, "alice")?;
+    let mut bob = ImapProbe::login(&mail, "bob")?;
+    bob.create("Ingested")?;
+    for i in 1..=6 {
+        alice.append("INBOX", &message(&format!("seen {i}")))?;
+        bob.append("INBOX", &message(&format!("moved {i}")))?;
+    }
+    // As if an earlier Silta journaled UIDs 1-4 and died before the
+    // server heard about the last batch (UIDs 3 and 4).
+    let sink = Arc::new(MemorySink::default());
+    for (probe, account) in [(&mut alice, "alice-mail"), (&mut bob, "bob-mail")] {
+        let (uid_validity, _) = probe.state("INBOX")?;
+        sink.set_checkpoint(
+            account,
+            "INBOX",
+            Checkpoint {
+                uid_validity,
+                last_uid: 4,
+            },
+        );
+    }
+    let seen = Source::spawn(
+        ImapAccount {
+            batch_size: 2,
+            ..imap_account(&mail, "alice")
+        },
+        Arc::clone(&sink),
+    );
+    let moved = Source::spawn(
+        ImapAccount {
+            batch_size: 2,
+            after_ingest: AfterIngest::MoveTo("Ingested".to_owned()),
+            ..imap_account(&mail, "bob")
+        },
+        Arc::clone(&sink),
+    );
+    let delivered = sink.wait_for(4).await?;
+    let mut got: Vec<(String, u32)> = delivered
+        .iter()
+        .map(|m| (m.account.clone(), m.uid))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("alice-mail".to_owned(), 5),
+            ("alice-mail".to_owned(), 6),
+            ("bob-mail".to_owned(), 5),
+            ("bob-mail".to_owned(), 6)
+        ],
+        "nothing at or below the checkpoint is delivered again"
+    );
+    let start = Instant::now();
+    loop {
+        let (_, alice_inbox) = alice.state("INBOX")?;
+        let (_, bob_inbox) = bob.state("INBOX")?;
+        let (_, bob_ingested) = bob.state("Ingested")?;
+        // The last batch is flagged; older unseen mail (someone marked it
+        // unread) is left alone. Every accepted message is moved.
+        let expected_seen = vec![
+            (1, false),
+            (2, false),
+            (3, true),
+            (4, true),
+            (5, true),
+            (6, true),
+        ];
+        if alice_inbox == expected_seen && bob_inbox.is_empty() && bob_ingested.len() == 6 {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "alice INBOX {alice_inbox:?}; bob INBOX {bob_inbox:?}, Ingested {bob_ingested:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    seen.stop().await;
+    moved.stop().await;
+    assert_eq!(sink.delivered().len(), 4);
     Ok(())
 }
 

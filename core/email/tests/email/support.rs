@@ -65,6 +65,15 @@ impl MailSink for MemorySink {
 }
 
 impl MemorySink {
+    /// Record a checkpoint as if messages up to `last_uid` had been
+    /// accepted earlier (by a process that died before acknowledging).
+    pub fn set_checkpoint(&self, account: &str, mailbox: &str, checkpoint: Checkpoint) {
+        self.checkpoints
+            .lock()
+            .expect("lock")
+            .insert((account.to_owned(), mailbox.to_owned()), checkpoint);
+    }
+
     /// Everything delivered so far, in delivery order.
     pub fn delivered(&self) -> Vec<FetchedMessage> {
         self.delivered.lock().expect("lock").clone()
