@@ -11,6 +11,7 @@ mod bundled;
 mod config;
 mod dlq_cmd;
 mod email_config;
+mod memory;
 mod plugin_cmd;
 mod run;
 mod secret_file;

@@ -278,8 +278,11 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         .map_err(|err| tracing::warn!(error = %err, "metrics recorder not installed"))
         .ok();
     let node = Node::open(config_path).await?;
+    // Compiling plugins on a first start leaves tens of MB freed but held.
+    tokio::task::spawn_blocking(crate::memory::release_freed_memory).await?;
     let (tokens, generated) = api_tokens(&node.config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(crate::memory::trim_periodically(stop_rx.clone()));
     let inbound_task = node.inbound.spawn(stop_rx.clone());
     let sender_task = node.sender.spawn(stop_rx.clone());
     let source = format!("urn:silta:{}", node.config.api.listen);
