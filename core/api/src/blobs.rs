@@ -6,7 +6,6 @@
 //! type and file name. Outbound attachments are uploaded first (`POST
 //! /v1/blobs`), then named by `content_hash` in a message's parts.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Json;
@@ -15,11 +14,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use silta_model::{Attachment, ContentHash, InteractionId, Part};
 use silta_store::transact;
 use utoipa::ToSchema;
 
+use crate::query::parse;
 use crate::{ApiError, AppState};
 
 /// Where uploaded bytes are kept.
@@ -46,19 +47,12 @@ pub async fn upload(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<StoredBlob>), ApiError> {
     let body = body.map_err(|rejection| {
-        let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                status,
-                "payload_too_large",
-                format!(
-                    "the file is larger than the limit of {} bytes (api.max_blob_bytes)",
-                    state.max_blob_bytes
-                ),
-            )
-        } else {
-            ApiError::new(status, "unreadable_body", rejection.body_text())
-        }
+        ApiError::unreadable_body(
+            &rejection,
+            "the file",
+            state.max_blob_bytes,
+            "api.max_blob_bytes",
+        )
     })?;
     if body.is_empty() {
         return Err(ApiError::bad_request(
@@ -66,12 +60,12 @@ pub async fn upload(
         ));
     }
     let hash = ContentHash::of(&body);
+    let size_bytes = u64::try_from(body.len()).unwrap_or(u64::MAX);
     let stored_hash = hash.clone();
     let created = transact(&*state.store, move |tx| {
         Box::pin(async move { tx.put_blob(&stored_hash, &body).await })
     })
     .await?;
-    let size_bytes = state.store.blob_size(&hash).await?.unwrap_or_default();
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -121,9 +115,7 @@ pub async fn attachment_content(
     State(state): State<Arc<AppState>>,
     Path((id, index)): Path<(String, usize)>,
 ) -> Result<Response, ApiError> {
-    let interaction_id: InteractionId = id
-        .parse()
-        .map_err(|err| ApiError::bad_request(format!("interaction id {id:?}: {err}")))?;
+    let interaction_id: InteractionId = parse("interaction", &id)?;
     let interaction = state
         .store
         .interaction(interaction_id)
@@ -188,6 +180,21 @@ fn serve(bytes: Vec<u8>, media_type: &str, attachment: Option<&Attachment>) -> R
     response
 }
 
+/// Everything but RFC 8187's `attr-char` is percent-encoded.
+const RFC_8187_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 /// `inline` or `attachment`, with the file name in RFC 6266/8187 form.
 fn content_disposition(attachment: &Attachment) -> String {
     let disposition = if attachment.inline {
@@ -198,14 +205,7 @@ fn content_disposition(attachment: &Attachment) -> String {
     match attachment.filename.as_deref().filter(|n| !n.is_empty()) {
         None => disposition.to_owned(),
         Some(name) => {
-            let mut encoded = String::with_capacity(name.len() * 3);
-            for byte in name.bytes() {
-                if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
-                    encoded.push(char::from(byte));
-                } else {
-                    let _ = write!(encoded, "%{byte:02X}");
-                }
-            }
+            let encoded = utf8_percent_encode(name, RFC_8187_ESCAPED);
             format!("{disposition}; filename*=UTF-8''{encoded}")
         }
     }

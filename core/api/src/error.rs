@@ -35,6 +35,27 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
 
+    /// The answer to a body axum could not read: 413 naming the limit and
+    /// the setting that raises it (`the body`, `api.max_body_bytes`), or
+    /// the rejection's own status and text.
+    pub fn unreadable_body(
+        rejection: &axum::extract::rejection::BytesRejection,
+        what: &str,
+        limit: usize,
+        setting: &str,
+    ) -> Self {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::new(
+                status,
+                "payload_too_large",
+                format!("{what} is larger than the limit of {limit} bytes ({setting})"),
+            )
+        } else {
+            Self::new(status, "unreadable_body", rejection.body_text())
+        }
+    }
+
     /// 404 for a missing record.
     pub fn not_found(what: &str, id: &str) -> Self {
         Self::new(

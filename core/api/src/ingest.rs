@@ -49,19 +49,12 @@ pub async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<IngestAccepted>), ApiError> {
     let body = body.map_err(|rejection| {
-        let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                status,
-                "payload_too_large",
-                format!(
-                    "the body is larger than the limit of {} bytes (api.max_body_bytes)",
-                    state.max_body_bytes
-                ),
-            )
-        } else {
-            ApiError::new(status, "unreadable_body", rejection.body_text())
-        }
+        ApiError::unreadable_body(
+            &rejection,
+            "the body",
+            state.max_body_bytes,
+            "api.max_body_bytes",
+        )
     })?;
     let transport = TransportMeta::Http {
         method: method.to_string(),

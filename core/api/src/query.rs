@@ -12,7 +12,8 @@ use silta_store::records::{InteractionsOf, Page};
 use crate::cursor::{PageParams, encode};
 use crate::{ApiError, AppState};
 
-fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
+/// An id from the path, or 400 naming it.
+pub(crate) fn parse<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, ApiError>
 where
     T::Err: std::fmt::Display,
 {

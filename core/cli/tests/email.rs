@@ -6,6 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use lettre::AsyncTransport;
 use mail_parser::MimeHeaders;
 use serde_json::Value;
@@ -266,7 +267,7 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
 fn form_message_with_pdf(pdf: &[u8]) -> Vec<u8> {
     use std::fmt::Write as _;
     let mut encoded = String::new();
-    let b64 = base64_encode(pdf);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(pdf);
     for line in b64.as_bytes().chunks(76) {
         let _ = write!(encoded, "{}\r\n", String::from_utf8_lossy(line));
     }
@@ -281,25 +282,6 @@ fn form_message_with_pdf(pdf: &[u8]) -> Vec<u8> {
          Content-Transfer-Encoding: base64\r\n\r\n{encoded}--b1--\r\n"
     )
     .into_bytes()
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,12 +322,7 @@ async fn attachments_are_kept_and_sent_and_replies_go_to_reply_to() -> anyhow::R
         .expect("a content hash")
         .to_owned();
     let content = silta
-        .call(
-            "GET",
-            &format!("/v1/interactions/{id}/parts/{index}/content"),
-            "application/json",
-            Vec::new(),
-        )
+        .get_reply(&format!("/v1/interactions/{id}/parts/{index}/content"))
         .await;
     assert_eq!(content.status, 200, "{}", content.text());
     assert!(content.body == pdf, "the PDF comes back byte for byte");
@@ -355,22 +332,10 @@ async fn attachments_are_kept_and_sent_and_replies_go_to_reply_to() -> anyhow::R
         "attachment; filename*=UTF-8''Reklamaatio%207.pdf"
     );
     assert_eq!(content.headers["x-content-type-options"], "nosniff");
-    let by_hash = silta
-        .call(
-            "GET",
-            &format!("/v1/blobs/{hash}"),
-            "application/json",
-            Vec::new(),
-        )
-        .await;
+    let by_hash = silta.get_reply(&format!("/v1/blobs/{hash}")).await;
     assert!(by_hash.status == 200 && by_hash.body == pdf);
     let text_part = silta
-        .call(
-            "GET",
-            &format!("/v1/interactions/{id}/parts/0/content"),
-            "application/json",
-            Vec::new(),
-        )
+        .get_reply(&format!("/v1/interactions/{id}/parts/0/content"))
         .await;
     assert_eq!(text_part.status, 400, "{}", text_part.text());
 

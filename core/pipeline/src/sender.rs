@@ -127,7 +127,7 @@ impl AttemptFailure {
 }
 
 /// The content hashes the attachment parts of `parts` name.
-pub(crate) fn attachment_hashes(parts: &[Part]) -> impl Iterator<Item = &ContentHash> {
+fn attachment_hashes(parts: &[Part]) -> impl Iterator<Item = &ContentHash> {
     parts.iter().filter_map(|part| match part {
         Part::Attachment(attachment) => attachment.content_hash.as_ref(),
         _ => None,

@@ -370,13 +370,8 @@ fn a_25_mb_message_carries_its_attachment_bytes() {
     assert_eq!(attachment.size_bytes, u64::try_from(content.len()).ok());
     assert_eq!(
         attachment.content_hash.as_deref(),
-        Some(ids_of(content).as_str())
+        Some(silta_plugin_email::ids::content_hash(content).as_str())
     );
-}
-
-/// `sha256:<hex>` of `bytes`, as the contract writes content hashes.
-fn ids_of(bytes: &[u8]) -> String {
-    silta_plugin_email::ids::content_hash(bytes)
 }
 
 #[test]

@@ -294,7 +294,14 @@ impl Client {
 
     /// An authorized GET answered 200, as JSON.
     pub async fn get_json(&self, path: &str) -> Value {
-        let reply = request(
+        let reply = self.get_reply(path).await;
+        assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
+        reply.json()
+    }
+
+    /// An authorized GET, whatever its answer.
+    pub async fn get_reply(&self, path: &str) -> Reply {
+        request(
             self.port,
             "GET",
             path,
@@ -302,9 +309,7 @@ impl Client {
             Vec::new(),
         )
         .await
-        .unwrap_or_else(|err| panic!("GET {path}: {err:#}"));
-        assert_eq!(reply.status, 200, "GET {path}: {}", reply.text());
-        reply.json()
+        .unwrap_or_else(|err| panic!("GET {path}: {err:#}"))
     }
 
     /// An authorized request with a body of `content_type`.
