@@ -108,6 +108,7 @@ impl From<PipelineError> for ApiError {
             PipelineError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
             }
+            PipelineError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             PipelineError::IdempotencyMismatch(_) => {
                 ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", message)
             }

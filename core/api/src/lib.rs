@@ -3,6 +3,8 @@
 //! - [`ingest`]: `POST /v1/ingest/{channel_account}`: provider webhooks.
 //! - [`query`]: parties, timelines, conversations, cases, interactions.
 //! - [`messages`]: replies and proactive messages (outbox, 202).
+//! - [`contacts`]: merge and unmerge parties, explain an interaction's
+//!   links, case status, moving conversations, case messages and tickets.
 //! - [`blobs`]: attachment bytes by content hash: upload for outbound
 //!   messages, download of what customers sent.
 //! - [`events`]: `GET /v1/events`, Server-Sent Events resumable with
@@ -15,6 +17,7 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod contacts;
 mod cursor;
 pub mod dead_letters;
 mod error;
@@ -66,6 +69,8 @@ pub struct AppState {
     pub plugins: Vec<Arc<silta_runtime::Plugin>>,
     /// The wasm engine, whose epoch ticker `/readyz` checks.
     pub engine: silta_runtime::engine::SiltaEngine,
+    /// Back offices, for tickets.
+    pub backoffices: Vec<Arc<silta_pipeline::enrichment::Backoffice>>,
 }
 
 /// The API's routes.
@@ -83,13 +88,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/parties", get(query::list_parties))
         .route("/v1/parties/{id}", get(query::get_party))
         .route("/v1/parties/{id}/timeline", get(query::party_timeline))
+        .route("/v1/parties/{id}/cases", get(contacts::party_cases))
+        .route("/v1/parties/merge", post(contacts::merge_parties))
+        .route("/v1/merges/{id}", get(contacts::get_merge))
+        .route("/v1/merges/{id}/unmerge", post(contacts::unmerge))
+        .route("/v1/interactions/{id}/explain", get(contacts::explain))
+        .route(
+            "/v1/cases/{id}",
+            get(query::get_case).patch(contacts::update_case),
+        )
+        .route("/v1/cases/{id}/messages", post(contacts::case_message))
+        .route("/v1/cases/{id}/ticket", post(contacts::create_ticket))
+        .route(
+            "/v1/conversations/{id}/case",
+            post(contacts::move_conversation),
+        )
         .route("/v1/conversations/{id}", get(query::get_conversation))
         .route(
             "/v1/conversations/{id}/interactions",
             get(query::conversation_interactions),
         )
         .route("/v1/conversations/{id}/messages", post(messages::reply))
-        .route("/v1/cases/{id}", get(query::get_case))
         .route("/v1/cases/{id}/interactions", get(query::case_interactions))
         .route("/v1/interactions/{id}", get(query::get_interaction))
         .route(

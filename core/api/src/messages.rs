@@ -72,7 +72,7 @@ pub struct Queued {
     pub replayed: bool,
 }
 
-fn message(
+pub(crate) fn message(
     text: Option<String>,
     parts: Option<Vec<Part>>,
     subject: Option<String>,
@@ -93,7 +93,7 @@ fn message(
     })
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     match headers.get(IDEMPOTENCY_KEY) {
         None => Ok(None),
         Some(value) => {
@@ -111,7 +111,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn answer(submitted: Submitted) -> (StatusCode, Json<Queued>) {
+pub(crate) fn answer(submitted: Submitted) -> (StatusCode, Json<Queued>) {
     (
         StatusCode::ACCEPTED,
         Json(Queued {
@@ -122,7 +122,7 @@ fn answer(submitted: Submitted) -> (StatusCode, Json<Queued>) {
     )
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|err| ApiError::bad_request(format!("request body: {err}")))
 }
@@ -210,6 +210,7 @@ pub async fn send_new(
         party,
         channel_account: body.channel_account,
         to,
+        case: None,
     };
     let outbound = Arc::clone(&state.outbound);
     let submitted = tokio::spawn(async move { outbound.send_new(target, msg, key).await })

@@ -26,6 +26,15 @@ use utoipa::{Modify, OpenApi};
         crate::blobs::download,
         crate::messages::reply,
         crate::messages::send_new,
+        crate::contacts::merge_parties,
+        crate::contacts::get_merge,
+        crate::contacts::unmerge,
+        crate::contacts::explain,
+        crate::contacts::party_cases,
+        crate::contacts::update_case,
+        crate::contacts::move_conversation,
+        crate::contacts::case_message,
+        crate::contacts::create_ticket,
         crate::events::stream,
         crate::subscriptions::create,
         crate::subscriptions::list,
@@ -73,6 +82,11 @@ mod tests {
             "/v1/events",
             "/v1/subscriptions",
             "/v1/dead-letters/replay",
+            "/v1/parties/merge",
+            "/v1/merges/{id}/unmerge",
+            "/v1/interactions/{id}/explain",
+            "/v1/cases/{id}/messages",
+            "/v1/cases/{id}/ticket",
         ] {
             assert!(paths.contains_key(path), "missing {path}");
         }

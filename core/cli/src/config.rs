@@ -20,9 +20,18 @@
 //! retry_max_seconds = 300
 //! shutdown_grace_seconds = 30
 //!
+//! case_window_hours = 168     # a new channel joins an open case this recent
+//!
 //! [[channel_accounts]]
 //! name = "shop"                # POST /v1/ingest/shop
 //! plugin = "webhook"
+//!
+//! [[backoffice]]               # enrich every interaction from a CRM or ERP
+//! plugin = "tryton"
+//! snapshot_ttl_seconds = 900   # lookups are cached this long
+//! record_activities = false    # true: record each interaction in the system
+//! calls_per_second = 10
+//! timeout_ms = 10000
 //!
 //! [engine]
 //! pooling = true
@@ -87,6 +96,41 @@ pub struct Config {
     /// Our endpoints and the plugins that serve them.
     #[serde(default)]
     pub channel_accounts: Vec<ChannelAccountConfig>,
+    /// Back offices (CRM, ERP) every interaction is enriched from.
+    #[serde(default)]
+    pub backoffice: Vec<BackofficeConfig>,
+}
+
+/// One back office: a plugin of the `backoffice` world and how to use it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackofficeConfig {
+    /// The plugin's id (bundled or under `[[plugins]]`).
+    pub plugin: String,
+    /// How long a lookup's answer is trusted, in seconds.
+    #[serde(default = "default_snapshot_ttl")]
+    pub snapshot_ttl_seconds: u64,
+    /// Record every interaction as an activity in this system.
+    #[serde(default)]
+    pub record_activities: bool,
+    /// At most this many calls per second.
+    #[serde(default = "default_calls_per_second")]
+    pub calls_per_second: f64,
+    /// Give up a call after this many milliseconds.
+    #[serde(default = "default_backoffice_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_snapshot_ttl() -> u64 {
+    900
+}
+
+fn default_calls_per_second() -> f64 {
+    10.0
+}
+
+fn default_backoffice_timeout_ms() -> u64 {
+    10_000
 }
 
 /// Store settings.
@@ -123,6 +167,14 @@ pub struct PipelineConfig {
     /// How long shutdown waits for in-flight work.
     #[serde(default = "default_grace")]
     pub shutdown_grace_seconds: u64,
+    /// A message on a new channel joins the party's open case when that
+    /// case saw activity within this many hours.
+    #[serde(default = "default_case_window_hours")]
+    pub case_window_hours: u64,
+}
+
+fn default_case_window_hours() -> u64 {
+    168
 }
 
 impl Default for PipelineConfig {
@@ -133,6 +185,7 @@ impl Default for PipelineConfig {
             retry_initial_ms: default_retry_initial_ms(),
             retry_max_seconds: default_retry_max_seconds(),
             shutdown_grace_seconds: default_grace(),
+            case_window_hours: default_case_window_hours(),
         }
     }
 }
@@ -388,6 +441,7 @@ impl Config {
                 smtp: None,
             }],
             plugins: vec![webhook],
+            backoffice: Vec::new(),
             store: StoreConfig::default(),
             pipeline: PipelineConfig::default(),
             data_dir,

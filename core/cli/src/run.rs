@@ -7,7 +7,7 @@ use anyhow::Context;
 use silta_runtime::capabilities::kv::KvStore;
 use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::Grant;
-use silta_runtime::manifest::{Capability, Manifest};
+use silta_runtime::manifest::{Capability, Manifest, World};
 use silta_runtime::{Plugin, PluginSource, Runtime, RuntimeOptions};
 
 use crate::bundled::BUNDLED;
@@ -18,9 +18,11 @@ use silta_api::AppState;
 use silta_email::{ImapAccount, SmtpSender, spawn_imap};
 use silta_pipeline::backoff::Backoff;
 use silta_pipeline::channels::{ChannelSetup, Channels};
+use silta_pipeline::enrichment::{Backoffice, BackofficeSettings, Enricher};
 use silta_pipeline::http_client::HttpClient;
 use silta_pipeline::inbound::{Inbound, InboundOptions};
 use silta_pipeline::kv::StoreKv;
+use silta_pipeline::linking::LinkOptions;
 use silta_pipeline::mail_sink::MailboxSink;
 use silta_pipeline::outbound::Outbound;
 use silta_pipeline::sender::{Sender, SenderOptions};
@@ -136,6 +138,42 @@ pub async fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
 }
 
 /// Every configured channel account with its plugin and SMTP server.
+/// The `[[backoffice]]` plugins with their settings.
+fn backoffice_plugins(
+    config: &Config,
+    plugins: &[Arc<Plugin>],
+) -> anyhow::Result<Vec<Arc<Backoffice>>> {
+    config
+        .backoffice
+        .iter()
+        .map(|entry| {
+            let plugin = plugins
+                .iter()
+                .find(|p| p.id().as_str() == entry.plugin)
+                .with_context(|| {
+                    format!(
+                        "[[backoffice]] names plugin `{}`, which is not loaded",
+                        entry.plugin
+                    )
+                })?;
+            if !plugin.manifest().worlds.contains(&World::Backoffice) {
+                anyhow::bail!(
+                    "[[backoffice]] names plugin `{}`, which does not implement the backoffice world",
+                    entry.plugin
+                );
+            }
+            let settings = BackofficeSettings {
+                snapshot_ttl: Duration::from_secs(entry.snapshot_ttl_seconds),
+                record_activities: entry.record_activities,
+                calls_per_second: entry.calls_per_second,
+                call_timeout: Duration::from_millis(entry.timeout_ms.max(1)),
+                ..BackofficeSettings::default()
+            };
+            Ok(Arc::new(Backoffice::new(Arc::clone(plugin), settings)))
+        })
+        .collect()
+}
+
 fn channel_plugins(config: &Config, plugins: &[Arc<Plugin>]) -> anyhow::Result<Vec<ChannelSetup>> {
     config
         .channel_accounts
@@ -180,6 +218,10 @@ pub(crate) struct Node {
     pub(crate) plugins: Vec<Arc<Plugin>>,
     /// The mailboxes `run` reads (channel accounts with `imap`).
     pub(crate) mailboxes: Vec<ImapAccount>,
+    /// The back offices (`[[backoffice]]`).
+    pub(crate) backoffices: Vec<Arc<Backoffice>>,
+    /// Their enrichment workers.
+    pub(crate) enricher: Arc<Enricher>,
 }
 
 impl Node {
@@ -204,20 +246,31 @@ impl Node {
         tracing::info!(count = plugins.len(), "plugins loaded");
         let channels = Channels::register(&*store, channel_plugins(&config, &plugins)?).await?;
         let mailboxes = imap_accounts(&config)?;
+        let backoffices = backoffice_plugins(&config, &plugins)?;
+        let backoffice_ids: Vec<String> = backoffices
+            .iter()
+            .map(|b| b.plugin.id().to_string())
+            .collect();
         let inbound = Inbound::new(
             Arc::clone(&store),
             channels.clone(),
             InboundOptions {
                 workers: config.pipeline.workers.max(1),
+                link: LinkOptions {
+                    case_window: Duration::from_secs(
+                        config.pipeline.case_window_hours.saturating_mul(3600),
+                    ),
+                    backoffice_plugins: backoffice_ids.clone(),
+                },
                 ..InboundOptions::default()
             },
         );
         let wake = Arc::new(Notify::new());
-        let outbound = Arc::new(Outbound::new(
-            Arc::clone(&store),
-            channels.clone(),
-            Arc::clone(&wake),
-        ));
+        let outbound = Arc::new(
+            Outbound::new(Arc::clone(&store), channels.clone(), Arc::clone(&wake))
+                .with_backoffice(&backoffice_ids),
+        );
+        let enricher = Enricher::new(Arc::clone(&store), backoffices.clone());
         let client = Arc::new(HttpClient::new(Duration::from_secs(30)));
         let sender = Sender::new(
             Arc::clone(&store),
@@ -243,6 +296,8 @@ impl Node {
             runtime,
             plugins,
             mailboxes,
+            backoffices,
+            enricher,
         })
     }
 }
@@ -285,6 +340,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     tokio::spawn(crate::memory::trim_periodically(stop_rx.clone()));
     let inbound_task = node.inbound.spawn(stop_rx.clone());
     let sender_task = node.sender.spawn(stop_rx.clone());
+    let enricher_task = node.enricher.spawn(stop_rx.clone());
     let source = format!("urn:silta:{}", node.config.api.listen);
     let deliverer = WebhookDeliverer::new(
         Arc::clone(&node.store),
@@ -307,6 +363,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         ready: AtomicBool::new(false),
         plugins: node.plugins.clone(),
         engine: node.runtime.engine().clone(),
+        backoffices: node.backoffices.clone(),
     });
     let app = silta_api::router(Arc::clone(&state));
     let listen = node.config.api.listen;
@@ -340,6 +397,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         let _ = inbound_task.await;
         let _ = sender_task.await;
         let _ = webhook_task.await;
+        let _ = enricher_task.await;
         for task in mailbox_tasks {
             let _ = task.await;
         }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::backoffice::BackofficeLink;
-use crate::id::{CaseId, ConversationId, PartyId};
+use crate::id::{CaseId, ChannelAccountId, ConversationId, PartyId};
 use crate::sla::SlaClock;
 use crate::time::Timestamp;
 
@@ -31,6 +31,15 @@ pub struct Case {
     pub backoffice_ticket: Option<BackofficeLink>,
     /// Conversations that belong to the case.
     pub conversation_ids: Vec<ConversationId>,
+    /// When a message last came in or went out on the case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<Timestamp>,
+    /// The channel account the customer wrote on last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_inbound_channel: Option<ChannelAccountId>,
+    /// The channel account we answered on last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_outbound_channel: Option<ChannelAccountId>,
 }
 
 /// Where a case stands.

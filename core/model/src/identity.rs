@@ -41,6 +41,11 @@ pub struct Identity {
     pub window: Option<ChannelWindow>,
     /// The party the identity belongs to, once resolved.
     pub party_id: Option<PartyId>,
+    /// Who asserted it first: the channel plugin (`"email"`) or the back
+    /// office (`"backoffice:tryton"`). A later claim from the same source
+    /// is the same claim again; see the identity-resolution rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 // === impl Identity ===
@@ -74,6 +79,7 @@ impl Identity {
             consent: None,
             window: None,
             party_id: None,
+            source: None,
         }
     }
 
@@ -123,6 +129,8 @@ struct RawIdentity {
     consent: Option<Consent>,
     window: Option<ChannelWindow>,
     party_id: Option<PartyId>,
+    #[serde(default)]
+    source: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Identity {
@@ -141,6 +149,7 @@ impl<'de> Deserialize<'de> for Identity {
         identity.consent = raw.consent;
         identity.window = raw.window;
         identity.party_id = raw.party_id;
+        identity.source = raw.source;
         Ok(identity)
     }
 }

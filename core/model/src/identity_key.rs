@@ -87,6 +87,37 @@ impl IdentityKey {
         &self.value
     }
 
+    /// The same value in another scope: how an unconfirmed claim of an
+    /// identity that another party holds is kept apart (scoped to the
+    /// channel account that made it).
+    #[must_use]
+    pub fn in_scope(&self, scope: IdentityScope) -> Self {
+        Self {
+            kind: self.kind.clone(),
+            scope,
+            value: self.value.clone(),
+        }
+    }
+
+    /// The keys of other kinds that name the same thing: a phone number
+    /// and a WhatsApp number with the same E.164 value.
+    #[must_use]
+    pub fn equivalents(&self) -> Vec<Self> {
+        let others: &[IdentityKind] = match (&self.kind, &self.scope) {
+            (IdentityKind::Phone, IdentityScope::Global) => &[IdentityKind::Whatsapp],
+            (IdentityKind::Whatsapp, IdentityScope::Global) => &[IdentityKind::Phone],
+            _ => &[],
+        };
+        others
+            .iter()
+            .map(|kind| Self {
+                kind: kind.clone(),
+                scope: IdentityScope::Global,
+                value: self.value.clone(),
+            })
+            .collect()
+    }
+
     /// Splits the key into kind, scope and value.
     #[must_use]
     pub fn into_parts(self) -> (IdentityKind, IdentityScope, String) {

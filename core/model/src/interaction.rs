@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::backoffice::BackofficeLink;
 use crate::delivery::DeliveryEvent;
 use crate::email_headers::EmailHeaders;
 use crate::id::{CaseId, ConversationId, InteractionId, PartyId};
 use crate::idempotency::IdempotencyKey;
 use crate::identity_key::IdentityKey;
+use crate::linking::{Enrichment, LinkingExplanation};
 use crate::part::Part;
 use crate::provenance::Provenance;
 use crate::thread_key::ThreadKey;
@@ -65,6 +67,16 @@ pub struct Interaction {
     pub threading_reason: Option<String>,
     /// Provider-specific facts worth keeping (`"telegram.chat_id"`).
     pub attributes: BTreeMap<String, String>,
+    /// Why it was linked to its party, conversation and case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linking: Option<LinkingExplanation>,
+    /// Whether its back-office enrichment has finished; absent when no
+    /// back office is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrichment: Option<Enrichment>,
+    /// Back-office records made of it (a CRM activity).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backoffice_links: Vec<BackofficeLink>,
 }
 
 // === impl Interaction ===

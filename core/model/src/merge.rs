@@ -3,15 +3,18 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::id::{AgentId, ConversationId, IdentityId, InteractionId, MergeId, PartyId};
+use crate::id::{
+    AgentId, CaseId, ConversationId, IdentityId, InteractionId, LinkId, MergeId, PartyId,
+};
 use crate::identity_key::IdentityKey;
+use crate::party::Party;
 use crate::time::Timestamp;
 
 /// A merge of parties into a survivor, with enough detail to undo it.
 ///
 /// Auto-merges happen only when both sides carry attested assurance;
 /// anything weaker is raised as a conflict for a person to decide.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeRecord {
     /// The record's id.
@@ -20,12 +23,13 @@ pub struct MergeRecord {
     pub survivor: PartyId,
     /// The parties merged into the survivor.
     pub merged: Vec<PartyId>,
-    /// Identities moved to the survivor.
-    pub moved_identities: Vec<IdentityId>,
-    /// Conversations moved to the survivor.
-    pub moved_conversations: Vec<ConversationId>,
-    /// Interactions moved to the survivor.
-    pub moved_interactions: Vec<InteractionId>,
+    /// What moved to the survivor, per merged party; an unmerge moves
+    /// exactly these back.
+    pub moved: Vec<PartyRecords>,
+    /// The survivor as it was before the merge, so that unmerging puts
+    /// back the fields the merge decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survivor_before: Option<Party>,
     /// For each field that differed, which party's value was kept.
     pub field_decisions: Vec<FieldDecision>,
     /// Why the parties are the same.
@@ -48,6 +52,24 @@ impl MergeRecord {
     pub fn is_reverted(&self) -> bool {
         self.reverted_at.is_some()
     }
+}
+
+/// Records of one party, by id: what a merge moved from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRecords {
+    /// The party they belonged to.
+    pub party: Option<PartyId>,
+    /// Identities.
+    pub identities: Vec<IdentityId>,
+    /// Conversations.
+    pub conversations: Vec<ConversationId>,
+    /// Interactions.
+    pub interactions: Vec<InteractionId>,
+    /// Cases.
+    pub cases: Vec<CaseId>,
+    /// Back-office links.
+    pub links: Vec<LinkId>,
 }
 
 /// Which party's value a field kept.

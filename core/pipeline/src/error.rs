@@ -40,6 +40,10 @@ pub enum PipelineError {
     /// The request cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+    /// The request conflicts with the current state (a merge already
+    /// undone, a later merge in the way).
+    #[error("{0}")]
+    Conflict(String),
     /// An idempotency key was reused with a different request.
     #[error("idempotency key `{0}` was already used for a different request")]
     IdempotencyMismatch(String),
@@ -53,3 +57,12 @@ pub enum PipelineError {
 
 /// Shorthand for pipeline results.
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// A pipeline error inside a unit of work, as the store's error (which
+/// rolls the unit back).
+pub(crate) fn into_store_error(err: PipelineError) -> silta_store::StoreError {
+    match err {
+        PipelineError::Store(err) => err,
+        other => silta_store::StoreError::Aborted(other.to_string()),
+    }
+}

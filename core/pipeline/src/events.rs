@@ -5,7 +5,7 @@
 //! contact format, so a subscriber needs no second request.
 
 use serde_json::json;
-use silta_model::{Case, Conversation, Interaction, Party};
+use silta_model::{Case, Conversation, Interaction, MergeRecord, Party, PartyId};
 use silta_store::records::NewEvent;
 
 /// A new interaction was recorded (inbound or outbound).
@@ -18,6 +18,19 @@ pub const PARTY_CREATED: &str = "silta.party.created";
 pub const CONVERSATION_STARTED: &str = "silta.conversation.started";
 /// A case was opened.
 pub const CASE_OPENED: &str = "silta.case.opened";
+/// A new identity matched one another party holds, without the evidence
+/// to link them; a person decides (merge, or leave apart).
+pub const IDENTITY_CONFLICT: &str = "silta.identity.conflict";
+/// Parties were merged into a survivor.
+pub const PARTY_MERGED: &str = "silta.party.merged";
+/// A merge was undone.
+pub const PARTY_UNMERGED: &str = "silta.party.unmerged";
+/// A back office answered a lookup of a party (links and identities).
+pub const PARTY_ENRICHED: &str = "silta.party.enriched";
+/// Every back office has answered for an interaction.
+pub const INTERACTION_ENRICHED: &str = "silta.interaction.enriched";
+/// A case changed (status, conversations, ticket).
+pub const CASE_UPDATED: &str = "silta.case.updated";
 /// Something was dead-lettered.
 pub const DEAD_LETTERED: &str = "silta.dead_letter.created";
 
@@ -83,5 +96,80 @@ pub fn dead_lettered(id: i64, letter: &silta_store::records::NewDeadLetter) -> N
         event_type: DEAD_LETTERED.into(),
         subject: Some(id.to_string()),
         data: json!({ "id": id, "dead_letter": letter }),
+    }
+}
+
+/// `silta.identity.conflict`: `identity` is claimed for `new_party` but
+/// held (or matched) by `existing_party`.
+#[must_use]
+pub fn identity_conflict(
+    identity: &silta_model::IdentityKey,
+    existing_party: PartyId,
+    new_party: PartyId,
+    evidence: &serde_json::Value,
+) -> NewEvent {
+    NewEvent {
+        event_type: IDENTITY_CONFLICT.into(),
+        subject: Some(new_party.to_string()),
+        data: json!({
+            "identity": identity,
+            "existing_party": existing_party,
+            "party": new_party,
+            "evidence": evidence,
+        }),
+    }
+}
+
+/// `silta.party.merged`.
+#[must_use]
+pub fn party_merged(merge: &MergeRecord) -> NewEvent {
+    NewEvent {
+        event_type: PARTY_MERGED.into(),
+        subject: Some(merge.survivor.to_string()),
+        data: json!({ "merge": merge }),
+    }
+}
+
+/// `silta.party.unmerged`.
+#[must_use]
+pub fn party_unmerged(merge: &MergeRecord) -> NewEvent {
+    NewEvent {
+        event_type: PARTY_UNMERGED.into(),
+        subject: Some(merge.survivor.to_string()),
+        data: json!({ "merge": merge }),
+    }
+}
+
+/// `silta.party.enriched`: `plugin` answered a lookup of the party.
+#[must_use]
+pub fn party_enriched(
+    party: PartyId,
+    plugin: &str,
+    links: &[silta_model::BackofficeLink],
+) -> NewEvent {
+    NewEvent {
+        event_type: PARTY_ENRICHED.into(),
+        subject: Some(party.to_string()),
+        data: json!({ "party_id": party, "plugin": plugin, "backoffice_links": links }),
+    }
+}
+
+/// `silta.interaction.enriched`.
+#[must_use]
+pub fn interaction_enriched(interaction: &Interaction) -> NewEvent {
+    NewEvent {
+        event_type: INTERACTION_ENRICHED.into(),
+        subject: Some(interaction.id.to_string()),
+        data: json!({ "interaction": interaction }),
+    }
+}
+
+/// `silta.case.updated`.
+#[must_use]
+pub fn case_updated(case: &Case) -> NewEvent {
+    NewEvent {
+        event_type: CASE_UPDATED.into(),
+        subject: Some(case.id.to_string()),
+        data: json!({ "case": case }),
     }
 }

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use silta_model::{ChannelAccountId, Identity, IdentityKey, PartyId, Timestamp};
+use silta_model::{ChannelAccountId, IdentityKey, PartyId, Timestamp};
 use silta_runtime::contract::{InboundEvent, Normalized, TransportMeta};
 use silta_runtime::{Error as RuntimeError, PluginError};
 use silta_store::records::{
@@ -32,9 +32,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::channels::{ChannelAccount, Channels};
-use crate::error::{PipelineError, Result};
+use crate::error::{PipelineError, Result, into_store_error};
 use crate::failure::Failure;
-use crate::linking::{self, Linked};
+use crate::identity_resolution::{Claimant, Resolution, resolve_sender};
+use crate::linking::{self, LinkOptions, Linked, Sender};
 use crate::{events, metrics, transport_meta};
 
 /// Tuning of inbound processing.
@@ -49,6 +50,8 @@ pub struct InboundOptions {
     /// How often the dispatcher looks for pending entries without being
     /// woken (entries written by another process).
     pub poll_interval: Duration,
+    /// How interactions are linked to cases and queued for back offices.
+    pub link: LinkOptions,
 }
 
 impl Default for InboundOptions {
@@ -58,6 +61,7 @@ impl Default for InboundOptions {
             batch: 512,
             worker_queue: 1024,
             poll_interval: Duration::from_millis(500),
+            link: LinkOptions::default(),
         }
     }
 }
@@ -96,7 +100,7 @@ struct Job {
     seq: i64,
     channel: Arc<ChannelAccount>,
     items: Vec<Normalized>,
-    parties: HashMap<IdentityKey, PartyId>,
+    parties: HashMap<(IdentityKey, ChannelAccountId), Resolution>,
 }
 
 /// The inbound side of the pipeline.
@@ -398,12 +402,17 @@ impl Inbound {
                 parties: HashMap::new(),
             });
         }
-        let senders: Vec<Identity> = jobs
+        let senders: Vec<Sender> = jobs
             .iter()
-            .flat_map(|job| job.items.iter())
-            .filter_map(|item| match item {
-                Normalized::Interaction(i) => Some(i.sender.clone()),
-                Normalized::DeliveryUpdate(_) => None,
+            .flat_map(|job| {
+                job.items.iter().filter_map(|item| match item {
+                    Normalized::Interaction(i) => Some(Sender {
+                        identity: i.sender.clone(),
+                        plugin: job.channel.record.plugin.clone(),
+                        channel_account: job.channel.record.id,
+                    }),
+                    Normalized::DeliveryUpdate(_) => None,
+                })
             })
             .collect();
         let parties = if senders.is_empty() {
@@ -422,10 +431,10 @@ impl Inbound {
             let mut route = None;
             for item in &job.items {
                 if let Normalized::Interaction(i) = item {
-                    let key = i.sender.key();
-                    if let Some(party) = parties.get(&key) {
-                        route.get_or_insert(*party);
-                        job.parties.insert(key, *party);
+                    let key = (i.sender.key(), job.channel.record.id);
+                    if let Some(resolution) = parties.get(&key) {
+                        route.get_or_insert(resolution.party);
+                        job.parties.insert(key, resolution.clone());
                     }
                 }
             }
@@ -515,11 +524,12 @@ impl Inbound {
 
     /// Link every item of `jobs` and mark their entries done, in one unit.
     async fn link_jobs(&self, jobs: Vec<Job>) -> Result<()> {
+        let link = self.options.link.clone();
         let outcomes = transact(&*self.store, move |tx| {
             Box::pin(async move {
                 let mut outcomes = Vec::new();
                 for job in jobs {
-                    outcomes.extend(link_job(tx, job).await.map_err(into_store_error)?);
+                    outcomes.extend(link_job(tx, job, &link).await.map_err(into_store_error)?);
                 }
                 Ok(outcomes)
             })
@@ -599,9 +609,10 @@ impl Inbound {
             items,
             parties: HashMap::new(),
         };
+        let link = self.options.link.clone();
         let outcomes = transact(&*self.store, move |tx| {
             Box::pin(async move {
-                let outcomes = link_job(tx, job).await.map_err(into_store_error)?;
+                let outcomes = link_job(tx, job, &link).await.map_err(into_store_error)?;
                 tx.remove_dead_letter(dead_letter).await?;
                 Ok(outcomes)
             })
@@ -612,7 +623,7 @@ impl Inbound {
 }
 
 /// Link one job's items and mark its entry done.
-async fn link_job(tx: &mut dyn StoreTx, job: Job) -> Result<Vec<Linked>> {
+async fn link_job(tx: &mut dyn StoreTx, mut job: Job, link: &LinkOptions) -> Result<Vec<Linked>> {
     let mut outcomes = Vec::with_capacity(job.items.len());
     let account = job.channel.record.id;
     for item in job.items {
@@ -623,29 +634,29 @@ async fn link_job(tx: &mut dyn StoreTx, job: Job) -> Result<Vec<Linked>> {
                 for (hash, bytes) in &normalized.blobs {
                     tx.put_blob(hash, bytes).await?;
                 }
-                let key = normalized.sender.key();
-                let party = match job.parties.get(&key) {
-                    Some(party) => *party,
+                let key = (normalized.sender.key(), account);
+                let resolution = match job.parties.remove(&key) {
+                    Some(resolution) => resolution,
                     None => {
-                        let parties =
-                            linking::resolve_parties(tx, std::slice::from_ref(&normalized.sender))
-                                .await?;
-                        parties.get(&key).copied().ok_or_else(|| {
-                            PipelineError::Invalid(format!("no party for sender {key:?}"))
-                        })?
+                        let claimant = Claimant {
+                            plugin: &job.channel.record.plugin,
+                            channel_account: account,
+                        };
+                        resolve_sender(tx, &normalized.sender, claimant).await?
                     }
                 };
-                outcomes.push(
-                    linking::link_interaction(
-                        tx,
-                        normalized.interaction,
-                        party,
-                        account,
-                        &job.channel.record.name,
-                        Some(job.seq),
-                    )
-                    .await?,
-                );
+                let linked = linking::link_interaction(
+                    tx,
+                    normalized.interaction,
+                    &resolution,
+                    account,
+                    &job.channel.record.name,
+                    Some(job.seq),
+                    link,
+                )
+                .await?;
+                job.parties.insert(key, resolution);
+                outcomes.push(linked);
             }
             Normalized::DeliveryUpdate(update) => {
                 let outcome = linking::record_delivery(tx, &update, account).await?;
@@ -680,13 +691,6 @@ fn shard_of(party: Option<PartyId>, seq: i64, shards: usize) -> usize {
         None => seq.hash(&mut hasher),
     }
     usize::try_from(hasher.finish() % shards.max(1) as u64).unwrap_or(0)
-}
-
-fn into_store_error(err: PipelineError) -> silta_store::StoreError {
-    match err {
-        PipelineError::Store(err) => err,
-        other => silta_store::StoreError::Aborted(other.to_string()),
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

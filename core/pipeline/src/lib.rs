@@ -22,17 +22,21 @@
 //! subscribers as signed [`cloudevents`], never skipping one.
 
 pub use silta_backoff as backoff;
+pub mod cases;
 pub mod channels;
 pub mod cloudevents;
 pub mod dlq;
+pub mod enrichment;
 mod error;
 pub mod events;
 mod failure;
 pub mod http_client;
+pub mod identity_resolution;
 pub mod inbound;
 pub mod kv;
 pub mod linking;
 pub mod mail_sink;
+pub mod merge;
 pub mod metrics;
 pub mod outbound;
 pub mod sender;

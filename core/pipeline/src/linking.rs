@@ -3,28 +3,34 @@
 //! The rules, in order:
 //! 1. **Idempotency**: an interaction whose idempotency key is already
 //!    stored is a redelivery; nothing changes and no event is published.
-//! 2. **Party**: the sender's identity is looked up by (kind, scope,
-//!    value); an unknown identity gets a new party ([`resolve_parties`]).
+//! 2. **Party**: the sender's identity is resolved by the rules of
+//!    [`identity_resolution`](crate::identity_resolution) ([`resolve_parties`]).
 //! 3. **Conversation**: the first of the interaction's thread keys that a
 //!    conversation on the same channel account already holds decides it;
 //!    otherwise a new conversation starts. The conversation claims the new
 //!    keys, and the message's own provider id, so replies to it find it.
 //! 4. **Case**: the conversation's case while it is open; otherwise the
-//!    party's open case; otherwise a new case.
+//!    party's open case, if it saw activity within the case window (so a
+//!    message on a new channel joins the matter the customer already has
+//!    open); otherwise a new case.
 //!
-//! Each decision is written down on the interaction (`threading_reason`).
+//! Each decision is written down on the interaction (`linking`, and in
+//! words in `threading_reason`), and the interaction is queued for each
+//! configured back office ([`crate::enrichment`]).
 
 use std::collections::HashMap;
 
 use silta_model::{
     Case, CaseId, CaseStatus, ChannelAccountId, Conversation, ConversationId, DeliveryEvent,
-    DeliveryUpdate, Identity, IdentityKey, Interaction, Party, PartyId, ThreadKey,
+    DeliveryUpdate, Enrichment, Identity, IdentityKey, Interaction, LinkDecision,
+    LinkingExplanation, PartyId, ThreadKey,
 };
 use silta_store::StoreTx;
 use silta_store::records::NewEvent;
 
 use crate::error::Result;
 use crate::events;
+use crate::identity_resolution::{Claimant, Resolution, resolve_sender};
 
 /// What linking one item did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,49 +54,69 @@ pub enum Linked {
     DeliveryUnmatched(String),
 }
 
-/// The parties of `identities`, creating a party (and publishing
-/// `silta.party.created`) for each identity never seen before.
+/// How linking behaves; the same for every interaction of a run.
+#[derive(Debug, Clone)]
+pub struct LinkOptions {
+    /// An open case of the party is reused for a new conversation only if
+    /// it saw activity this recently.
+    pub case_window: std::time::Duration,
+    /// Back-office plugins every new interaction is queued for.
+    pub backoffice_plugins: Vec<String>,
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        Self {
+            case_window: std::time::Duration::from_secs(7 * 24 * 3600),
+            backoffice_plugins: Vec::new(),
+        }
+    }
+}
+
+/// Who sent what on which channel: the input of [`resolve_parties`].
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// The sender's identity.
+    pub identity: Identity,
+    /// The channel plugin that reported it.
+    pub plugin: String,
+    /// The channel account it came in on.
+    pub channel_account: ChannelAccountId,
+}
+
+/// Where each sender belongs, by (identity, channel account); creates
+/// parties (and publishes their events) as the rules call for.
 pub async fn resolve_parties(
     tx: &mut dyn StoreTx,
-    identities: &[Identity],
-) -> Result<HashMap<IdentityKey, PartyId>> {
-    let mut parties = HashMap::new();
-    for identity in identities {
-        let key = identity.key();
-        if parties.contains_key(&key) {
+    senders: &[Sender],
+) -> Result<HashMap<(IdentityKey, ChannelAccountId), Resolution>> {
+    let mut resolved = HashMap::new();
+    for sender in senders {
+        let key = (sender.identity.key(), sender.channel_account);
+        if resolved.contains_key(&key) {
             continue;
         }
-        let party = match tx.identity_by_key(&key).await? {
-            Some(Identity {
-                party_id: Some(party),
-                ..
-            }) => party,
-            _ => {
-                let mut party = Party::new(silta_model::Timestamp::now());
-                party.display_name = identity.display_name.clone();
-                tx.insert_party(&party).await?;
-                let mut stored = identity.clone();
-                stored.id = silta_model::IdentityId::new();
-                stored.party_id = Some(party.id);
-                tx.insert_identity(&stored).await?;
-                tx.append_event(&events::party_created(&party)).await?;
-                party.id
-            }
+        let claimant = Claimant {
+            plugin: &sender.plugin,
+            channel_account: sender.channel_account,
         };
-        parties.insert(key, party);
+        let resolution = resolve_sender(tx, &sender.identity, claimant).await?;
+        resolved.insert(key, resolution);
     }
-    Ok(parties)
+    Ok(resolved)
 }
 
 /// Link one normalized interaction from `channel_account` to `party`.
 pub async fn link_interaction(
     tx: &mut dyn StoreTx,
     mut interaction: Interaction,
-    party: PartyId,
+    resolution: &Resolution,
     channel_account: ChannelAccountId,
     channel_name: &str,
     journal_seq: Option<i64>,
+    options: &LinkOptions,
 ) -> Result<Linked> {
+    let party = resolution.party;
     if let Some(existing) = tx
         .interaction_by_idempotency_key(&interaction.idempotency_key)
         .await?
@@ -148,10 +174,29 @@ pub async fn link_interaction(
     }
     conversation.last_activity_at = conversation.last_activity_at.max(interaction.occurred_at);
 
-    let (mut case, case_is_new, case_reason) = choose_case(tx, &conversation, party).await?;
-    let case_changed = case_is_new || !case.conversation_ids.contains(&conversation.id);
+    let conversation_decision = LinkDecision {
+        rule: if conversation_is_new {
+            "new-conversation"
+        } else {
+            "thread-key"
+        }
+        .to_owned(),
+        identity: None,
+        thread_key: matched_key.clone(),
+        detail: reason.clone(),
+    };
+    let (mut case, case_is_new, case_decision) =
+        choose_case(tx, &conversation, party, &interaction, options).await?;
+    let case_reason = case_decision.detail.clone();
     if !case.conversation_ids.contains(&conversation.id) {
         case.conversation_ids.push(conversation.id);
+    }
+    case.last_activity_at = Some(case.last_activity_at.map_or(interaction.occurred_at, |at| {
+        at.max(interaction.occurred_at)
+    }));
+    match interaction.direction {
+        silta_model::Direction::Inbound => case.last_inbound_channel = Some(channel_account),
+        silta_model::Direction::Outbound => case.last_outbound_channel = Some(channel_account),
     }
     conversation.case_id = Some(case.id);
     reason.push_str("; ");
@@ -161,10 +206,22 @@ pub async fn link_interaction(
     interaction.conversation_id = Some(conversation.id);
     interaction.case_id = Some(case.id);
     interaction.threading_reason = Some(reason);
-
-    if case_changed {
-        tx.save_case(&case).await?;
+    interaction.linking = Some(LinkingExplanation {
+        party: resolution.decision.clone(),
+        conversation: conversation_decision,
+        case: case_decision,
+    });
+    if !options.backoffice_plugins.is_empty() {
+        interaction.enrichment = Some(Enrichment::Pending);
+        let due = silta_model::Timestamp::now()
+            .as_datetime()
+            .timestamp_millis();
+        for plugin in &options.backoffice_plugins {
+            tx.enqueue_enrichment(interaction.id, plugin, due).await?;
+        }
     }
+
+    tx.save_case(&case).await?;
     tx.save_conversation(&conversation, &new_keys).await?;
     if !tx.insert_interaction(&interaction, journal_seq).await? {
         // Only reachable if a concurrent writer stored it first; the unit
@@ -193,15 +250,33 @@ async fn choose_case(
     tx: &mut dyn StoreTx,
     conversation: &Conversation,
     party: PartyId,
-) -> Result<(Case, bool, String)> {
+    interaction: &Interaction,
+    options: &LinkOptions,
+) -> Result<(Case, bool, LinkDecision)> {
+    let decision = |rule: &str, detail: String| LinkDecision {
+        rule: rule.to_owned(),
+        identity: None,
+        thread_key: None,
+        detail,
+    };
     if let Some(case_id) = conversation.case_id
         && let Some(case) = open_case(tx, case_id).await?
     {
-        return Ok((case, false, format!("case {case_id} of the conversation")));
+        let detail = format!("case {case_id} of the conversation");
+        return Ok((case, false, decision("case-of-conversation", detail)));
     }
     if let Some(case) = tx.open_case_of_party(party).await? {
-        let reason = format!("open case {} of the party reused", case.id);
-        return Ok((case, false, reason));
+        let last = case.last_activity_at.unwrap_or(case.opened_at);
+        let window_ms = i64::try_from(options.case_window.as_millis()).unwrap_or(i64::MAX);
+        let since_ms = interaction.occurred_at.as_datetime().timestamp_millis()
+            - last.as_datetime().timestamp_millis();
+        if since_ms <= window_ms {
+            let detail = format!(
+                "open case {} of the party reused (last activity {last}, within the case window)",
+                case.id
+            );
+            return Ok((case, false, decision("open-case-of-party", detail)));
+        }
     }
     let case = Case {
         id: CaseId::new(),
@@ -213,9 +288,12 @@ async fn choose_case(
         sla: None,
         backoffice_ticket: None,
         conversation_ids: Vec::new(),
+        last_activity_at: None,
+        last_inbound_channel: None,
+        last_outbound_channel: None,
     };
-    let reason = "new case: the party had no open case".to_owned();
-    Ok((case, true, reason))
+    let detail = "new case: the party had no open case within the case window".to_owned();
+    Ok((case, true, decision("new-case", detail)))
 }
 
 async fn open_case(tx: &mut dyn StoreTx, id: CaseId) -> Result<Option<Case>> {

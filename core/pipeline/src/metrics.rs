@@ -11,6 +11,7 @@
 //! | `silta_outbound_retries_total` | counter | `channel_account` |
 //! | `silta_queue_depth` | gauge | `queue` (`journal_pending`, `outbox_pending`, `inbound_workers`) |
 //! | `silta_dlq_size` | gauge | |
+//! | `silta_backoffice_call_seconds` | histogram | `plugin`, `call` (`lookup`, `record_activity`, `upsert_ticket`) |
 //! | `silta_webhook_deliveries_total`, `silta_webhook_retries_total` | counter | `subscription` |
 
 use std::time::Duration;
@@ -26,6 +27,12 @@ pub fn ingest(channel_account: &str, outcome: &'static str) {
 /// Record one normalize call's latency.
 pub fn normalize_latency(plugin: &str, elapsed: Duration) {
     metrics::histogram!("silta_normalize_seconds", "plugin" => plugin.to_owned())
+        .record(elapsed.as_secs_f64());
+}
+
+/// Record one back-office call's latency.
+pub fn backoffice_call(plugin: &str, call: &'static str, elapsed: Duration) {
+    metrics::histogram!("silta_backoffice_call_seconds", "plugin" => plugin.to_owned(), "call" => call)
         .record(elapsed.as_secs_f64());
 }
 

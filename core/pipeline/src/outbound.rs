@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use silta_model::{
     Assurance, Case, CaseId, CaseStatus, Conversation, ConversationId, DeliveryEvent,
-    DeliveryState, Direction, EmailHeaders, IdempotencyKey, Identity, IdentityKey, IdentityKind,
-    IdentityScope, Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId,
-    Provenance, SenderRole, ThreadKey, Timestamp,
+    DeliveryState, Direction, EmailHeaders, Enrichment, IdempotencyKey, Identity, IdentityKey,
+    IdentityKind, IdentityScope, Interaction, InteractionId, InteractionKind, NormalizeOptions,
+    Part, PartyId, Provenance, SenderRole, ThreadKey, Timestamp,
 };
 use silta_runtime::contract::OutboundMessage;
 use silta_store::{Store, StoreError, StoreTx, transact};
@@ -44,6 +44,9 @@ pub struct Proactive {
     /// The identity to send to; by default the party's identity that fits
     /// the channel account.
     pub to: Option<IdentityKey>,
+    /// The case the new conversation joins; by default the party's open
+    /// case, or a new one.
+    pub case: Option<CaseId>,
 }
 
 /// What a submission created.
@@ -63,6 +66,7 @@ pub struct Outbound {
     store: Arc<dyn Store>,
     channels: Channels,
     sent: Arc<Notify>,
+    backoffice_plugins: Arc<[String]>,
 }
 
 impl Outbound {
@@ -74,7 +78,75 @@ impl Outbound {
             store,
             channels,
             sent,
+            backoffice_plugins: Arc::from(Vec::new()),
         }
+    }
+
+    /// Queue every outbound interaction for these back-office plugins too
+    /// (to be recorded as activities).
+    #[must_use]
+    pub fn with_backoffice(mut self, plugins: &[String]) -> Self {
+        self.backoffice_plugins = Arc::from(plugins.to_vec());
+        self
+    }
+
+    /// Queue a message on a case: on `channel_account` (name or id) when
+    /// given, else on the channel the customer wrote on last. It answers the
+    /// case's conversation on that channel when there is one, else starts
+    /// one in the case.
+    pub async fn send_on_case(
+        &self,
+        case: CaseId,
+        channel_account: Option<String>,
+        message: NewMessage,
+        idempotency_key: Option<String>,
+    ) -> Result<Submitted> {
+        let Some(stored) = self.store.case(case).await? else {
+            return Err(PipelineError::NotFound {
+                what: "case",
+                id: case.to_string(),
+            });
+        };
+        let account = match channel_account {
+            Some(name) => self.channels.get(&name)?.record.id,
+            None => stored.last_inbound_channel.ok_or_else(|| {
+                PipelineError::Invalid(format!(
+                    "case {case} has no inbound message yet; name a channel_account"
+                ))
+            })?,
+        };
+        let mut answerable = None;
+        for id in &stored.conversation_ids {
+            if let Some(conv) = self.store.conversation(*id).await?
+                && conv.channel_account_id == account
+                && answerable
+                    .as_ref()
+                    .is_none_or(|c: &Conversation| c.last_activity_at < conv.last_activity_at)
+            {
+                answerable = Some(conv);
+            }
+        }
+        if let Some(conv) = answerable {
+            let has_inbound = transact(&*self.store, move |tx| {
+                Box::pin(async move {
+                    Ok(tx
+                        .latest_inbound_interaction(conv.id)
+                        .await?
+                        .map(|_| conv.id))
+                })
+            })
+            .await?;
+            if let Some(conversation) = has_inbound {
+                return self.reply(conversation, message, idempotency_key).await;
+            }
+        }
+        let target = Proactive {
+            party: stored.party_id,
+            channel_account: account.to_string(),
+            to: None,
+            case: Some(case),
+        };
+        self.send_new(target, message, idempotency_key).await
     }
 
     /// Queue a reply in `conversation` to its customer.
@@ -87,6 +159,7 @@ impl Outbound {
         self.check_message(&message).await?;
         let request_hash = hash_request(&("reply", conversation, &message));
         let channels = self.channels.clone();
+        let backoffice = Arc::clone(&self.backoffice_plugins);
         let submitted = transact(&*self.store, move |tx| {
             Box::pin(async move {
                 if let Some(found) = replayed(tx, idempotency_key.as_deref(), &request_hash).await?
@@ -118,7 +191,7 @@ impl Outbound {
                 };
                 let case_id = match conv.case_id {
                     Some(case) => case,
-                    None => open_or_new_case(tx, conv.party_id, &mut conv).await?,
+                    None => open_or_new_case(tx, conv.party_id, None, &mut conv).await?,
                 };
                 let outbound = OutboundMessage {
                     channel_account: channel.record.id.to_string(),
@@ -137,9 +210,16 @@ impl Outbound {
                 let key = idempotency_key
                     .as_deref()
                     .map(|k| (k, request_hash.as_str()));
-                Ok(Ok(
-                    queue(tx, &channel, &mut conv, case_id, outbound, key).await?
-                ))
+                Ok(Ok(queue(
+                    tx,
+                    &channel,
+                    &mut conv,
+                    case_id,
+                    outbound,
+                    key,
+                    &backoffice,
+                )
+                .await?))
             })
         })
         .await??;
@@ -156,8 +236,10 @@ impl Outbound {
     ) -> Result<Submitted> {
         self.check_message(&message).await?;
         let channel = self.channels.get(&target.channel_account)?;
+        let backoffice = Arc::clone(&self.backoffice_plugins);
         let request_hash = hash_request(&(
             "new",
+            target.case,
             target.party,
             &channel.record.name,
             &target.to,
@@ -193,7 +275,7 @@ impl Outbound {
                     opened_at: now,
                     last_activity_at: now,
                 };
-                let case_id = open_or_new_case(tx, party.id, &mut conv).await?;
+                let case_id = open_or_new_case(tx, party.id, target.case, &mut conv).await?;
                 let outbound = OutboundMessage {
                     channel_account: channel.record.id.to_string(),
                     interaction_id: InteractionId::new(),
@@ -211,9 +293,16 @@ impl Outbound {
                 let key = idempotency_key
                     .as_deref()
                     .map(|k| (k, request_hash.as_str()));
-                Ok(Ok(
-                    queue(tx, &channel, &mut conv, case_id, outbound, key).await?
-                ))
+                Ok(Ok(queue(
+                    tx,
+                    &channel,
+                    &mut conv,
+                    case_id,
+                    outbound,
+                    key,
+                    &backoffice,
+                )
+                .await?))
             })
         })
         .await??;
@@ -318,6 +407,7 @@ async fn queue(
     case_id: CaseId,
     payload: OutboundMessage,
     idempotency: Option<(&str, &str)>,
+    backoffice: &[String],
 ) -> silta_store::Result<Submitted> {
     let now = Timestamp::now();
     let id = payload.interaction_id;
@@ -365,7 +455,19 @@ async fn queue(
         idempotency_key,
         threading_reason: Some(format!("sent by Silta in conversation {}", conv.id)),
         attributes: Default::default(),
+        linking: None,
+        enrichment: (!backoffice.is_empty()).then_some(Enrichment::Pending),
+        backoffice_links: Vec::new(),
     };
+    for plugin in backoffice {
+        tx.enqueue_enrichment(id, plugin, now.as_datetime().timestamp_millis())
+            .await?;
+    }
+    if let Some(mut case) = tx.case(case_id).await? {
+        case.last_activity_at = Some(now);
+        case.last_outbound_channel = Some(account);
+        tx.save_case(&case).await?;
+    }
     let token = ThreadKey::ReplyToken(payload.reply_token.clone());
     conv.case_id = Some(case_id);
     conv.last_activity_at = now;
@@ -393,9 +495,14 @@ async fn queue(
 async fn open_or_new_case(
     tx: &mut dyn StoreTx,
     party: PartyId,
+    chosen: Option<CaseId>,
     conv: &mut Conversation,
 ) -> silta_store::Result<CaseId> {
-    let mut case = match tx.open_case_of_party(party).await? {
+    let found = match chosen {
+        Some(id) => tx.case(id).await?,
+        None => tx.open_case_of_party(party).await?,
+    };
+    let mut case = match found {
         Some(case) => case,
         None => {
             let case = Case {
@@ -408,6 +515,9 @@ async fn open_or_new_case(
                 sla: None,
                 backoffice_ticket: None,
                 conversation_ids: Vec::new(),
+                last_activity_at: None,
+                last_inbound_channel: None,
+                last_outbound_channel: None,
             };
             tx.append_event(&events::case_opened(&case)).await?;
             case

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use silta_model::{
     Assurance, ChannelAccountId, Direction, IdempotencyKey, Identity, IdentityKind, IdentityScope,
-    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance,
-    SenderRole, ThreadKey, Timestamp,
+    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, Provenance, SenderRole,
+    ThreadKey, Timestamp,
 };
-use silta_pipeline::linking::{Linked, link_interaction, resolve_parties};
+use silta_pipeline::identity_resolution::Resolution;
+use silta_pipeline::linking::{LinkOptions, Linked, Sender, link_interaction, resolve_parties};
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
 use silta_store::{Store, transact};
 
@@ -56,20 +57,32 @@ fn message(
         idempotency_key: IdempotencyKey::new(account, "webhook", provider_id)?,
         threading_reason: None,
         attributes: Default::default(),
+        linking: None,
+        enrichment: None,
+        backoffice_links: Vec::new(),
     })
 }
 
 async fn link(
     store: &dyn Store,
     interaction: Interaction,
-    party: PartyId,
+    party: &Resolution,
     account: ChannelAccountId,
 ) -> anyhow::Result<Linked> {
+    let party = party.clone();
     Ok(transact(store, move |tx| {
         Box::pin(async move {
-            link_interaction(tx, interaction, party, account, "chat", None)
-                .await
-                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
+            link_interaction(
+                tx,
+                interaction,
+                &party,
+                account,
+                "chat",
+                None,
+                &LinkOptions::default(),
+            )
+            .await
+            .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
         })
     })
     .await?)
@@ -90,7 +103,11 @@ async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_mes
         Arc::new(SqliteStore::open(&dir.path().join("silta.db"), &SqliteOptions::default()).await?);
     let account = ChannelAccountId::new();
     let sender = sender()?;
-    let identities = vec![sender.clone()];
+    let identities = vec![Sender {
+        identity: sender.clone(),
+        plugin: "webhook".into(),
+        channel_account: account,
+    }];
     let parties = transact(&*store, move |tx| {
         Box::pin(async move {
             resolve_parties(tx, &identities)
@@ -99,7 +116,7 @@ async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_mes
         })
     })
     .await?;
-    let party = parties[&sender.key()];
+    let party = parties[&(sender.key(), account)].clone();
     let thread = ThreadKey::ProviderThread("t-1".into());
 
     let mut conversation = None;
@@ -107,7 +124,7 @@ async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_mes
         let linked = link(
             &*store,
             message(account, &format!("m-{n}"), &sender, vec![thread.clone()])?,
-            party,
+            &party,
             account,
         )
         .await?;
@@ -140,7 +157,7 @@ async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_mes
         &sender,
         vec![ThreadKey::ReplyToProviderMessage("m-37".into())],
     )?;
-    let linked = link(&*store, reply, party, account).await?;
+    let linked = link(&*store, reply, &party, account).await?;
     assert_eq!(conversation_of(&linked), conversation_id);
     let reply = store
         .interactions(
@@ -169,7 +186,7 @@ async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_mes
         &sender,
         vec![ThreadKey::ProviderThread("t-2".into())],
     )?;
-    let linked = link(&*store, other, party, account).await?;
+    let linked = link(&*store, other, &party, account).await?;
     assert_ne!(conversation_of(&linked), conversation_id);
     Ok(())
 }

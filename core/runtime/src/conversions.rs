@@ -484,6 +484,9 @@ fn interaction_from_wit(
         idempotency_key,
         threading_reason: None,
         attributes: i.attributes.into_iter().collect::<BTreeMap<_, _>>(),
+        linking: None,
+        enrichment: None,
+        backoffice_links: Vec::new(),
     };
     Ok(NormalizedInteraction {
         interaction,

@@ -281,3 +281,20 @@ pub struct MailboxCheckpoint {
     /// The highest UID journaled.
     pub last_uid: u32,
 }
+
+/// Back-office work for one interaction and one back-office plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrichmentJob {
+    /// Its id.
+    pub id: i64,
+    /// The interaction it enriches.
+    pub interaction_id: silta_model::InteractionId,
+    /// The back-office plugin.
+    pub plugin: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Not before this time (milliseconds since the Unix epoch).
+    pub next_attempt_ms: i64,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+}

@@ -5,16 +5,16 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 use silta_model::{
     BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
-    IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey,
-    Timestamp,
+    IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, MergeId, MergeRecord, Party,
+    PartyId, PartyRecords, ThreadKey, Timestamp,
 };
 use tokio::sync::watch;
 
 use crate::error::{Result, StoreError};
 use crate::records::{
-    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, InteractionsOf, JournalEntry,
-    JournalState, MailboxCheckpoint, NewDeadLetter, NewEvent, NewJournalEntry, OutboxItem,
-    OutboxState, Page, QueueDepths, StoredEvent, WebhookSubscription,
+    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, EnrichmentJob, InteractionsOf,
+    JournalEntry, JournalState, MailboxCheckpoint, NewDeadLetter, NewEvent, NewJournalEntry,
+    OutboxItem, OutboxState, Page, QueueDepths, StoredEvent, WebhookSubscription,
 };
 
 /// A unit of work: runs against a [`StoreTx`] and either commits whole or
@@ -108,6 +108,23 @@ pub trait Store: Send + Sync + 'static {
     async fn blob(&self, hash: &ContentHash) -> Result<Option<Vec<u8>>>;
     /// The size of the bytes stored under `hash`, without reading them.
     async fn blob_size(&self, hash: &ContentHash) -> Result<Option<u64>>;
+
+    /// A party as stored, without following `merged_into`.
+    async fn party_as_stored(&self, id: PartyId) -> Result<Option<Party>>;
+    /// A party's cases, newest first.
+    async fn party_cases(&self, id: PartyId) -> Result<Vec<Case>>;
+    /// A merge record.
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>>;
+    /// The merges that touched a party (as survivor or merged), oldest
+    /// first, reverted ones included.
+    async fn merges_of_party(&self, id: PartyId) -> Result<Vec<MergeRecord>>;
+    /// Pending enrichment jobs of `plugin` due at `now_ms`, oldest first.
+    async fn enrichment_due(
+        &self,
+        plugin: &str,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<EnrichmentJob>>;
 }
 
 /// Operations inside one unit of work. Reads here see the unit's own
@@ -265,6 +282,63 @@ pub trait StoreTx: Send {
     /// Keep `bytes` under their content hash; true when they were new.
     /// The caller computed `hash` with [`ContentHash::of`].
     async fn put_blob(&mut self, hash: &ContentHash, bytes: &[u8]) -> Result<bool>;
+
+    /// Replace a stored identity (its party, assurance, display name).
+    async fn update_identity(&mut self, identity: &Identity) -> Result<()>;
+    /// Move every identity, conversation, interaction, case and back-office
+    /// link of `from` to `to`; returns what moved.
+    async fn move_party_records(&mut self, from: PartyId, to: PartyId) -> Result<PartyRecords>;
+    /// Move exactly `records` to `to` (an unmerge).
+    async fn move_records(&mut self, records: &PartyRecords, to: PartyId) -> Result<()>;
+    /// Put every interaction of a conversation in `case`.
+    async fn move_conversation_interactions(
+        &mut self,
+        conversation: ConversationId,
+        case: CaseId,
+    ) -> Result<()>;
+    /// Store a merge record (insert or replace), with the parties it
+    /// touched.
+    async fn save_merge(&mut self, merge: &MergeRecord) -> Result<()>;
+    /// A merge record.
+    async fn merge(&mut self, id: MergeId) -> Result<Option<MergeRecord>>;
+    /// Unreverted merges that touched `party` after `after`.
+    async fn later_merges(&mut self, party: PartyId, after: Timestamp) -> Result<Vec<MergeId>>;
+
+    /// Queue back-office work for an interaction; a second call for the
+    /// same interaction and plugin changes nothing.
+    async fn enqueue_enrichment(
+        &mut self,
+        interaction: InteractionId,
+        plugin: &str,
+        due_ms: i64,
+    ) -> Result<()>;
+    /// Remove a finished job.
+    async fn finish_enrichment(&mut self, id: i64) -> Result<()>;
+    /// Record a failed attempt: retried at `next_attempt_ms`, or given up
+    /// when `give_up`.
+    async fn fail_enrichment(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: &str,
+        give_up: bool,
+    ) -> Result<()>;
+    /// Jobs of an interaction still pending (not given up).
+    async fn pending_enrichment(&mut self, interaction: InteractionId) -> Result<u32>;
+    /// When a plugin's last lookup of a party expires (milliseconds).
+    async fn lookup_expires(&mut self, party: PartyId, plugin: &str) -> Result<Option<i64>>;
+    /// Record a lookup of a party and replace the links it returned.
+    async fn save_lookup(
+        &mut self,
+        party: PartyId,
+        plugin: &str,
+        fetched_ms: i64,
+        expires_ms: i64,
+        links: &[BackofficeLink],
+    ) -> Result<()>;
+    /// A party's back-office links.
+    async fn party_links(&mut self, party: PartyId) -> Result<Vec<BackofficeLink>>;
 }
 
 /// Run `work` as one unit of work on `store` and return its value once it

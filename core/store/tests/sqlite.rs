@@ -70,6 +70,9 @@ fn interaction(
         idempotency_key: IdempotencyKey::new(account, "webhook", provider_id)?,
         threading_reason: None,
         attributes: Default::default(),
+        linking: None,
+        enrichment: None,
+        backoffice_links: Vec::new(),
     })
 }
 
@@ -224,6 +227,9 @@ async fn thread_keys_cases_and_timeline_pages() -> anyhow::Result<()> {
         sla: None,
         backoffice_ticket: None,
         conversation_ids: vec![],
+        last_activity_at: None,
+        last_inbound_channel: None,
+        last_outbound_channel: None,
     };
     let conversation = Conversation {
         id: ConversationId::new(),

@@ -83,15 +83,22 @@ fn message(payload: &Fields<'_>, event: &InboundEvent) -> Result<Interaction> {
     builder.build()
 }
 
-/// The sender: any identity kind, vouched for by the signed webhook.
+/// The sender: any identity kind, vouched for by the signed webhook;
+/// `verified: true` says the system checked it (a phone confirmed by SMS),
+/// which makes it attested.
 fn sender(fields: &Fields<'_>, channel_account: &str) -> Result<Identity> {
     let kind = kinds::parse(&fields.path("kind"), fields.required_str("kind")?)?;
     let raw = fields.required_str("value")?;
     let value = validate::identity_value(&fields.path("value"), &kind, raw)?;
     let scope = kinds::scope(&kind, channel_account);
+    let assurance = if fields.optional_bool("verified")?.unwrap_or(false) {
+        Assurance::ChannelAttested
+    } else {
+        Assurance::ChannelAsserted
+    };
     let identity = Identity::new(kind, value)
         .with_scope(scope)
-        .with_assurance(Assurance::ChannelAsserted);
+        .with_assurance(assurance);
     Ok(match fields.optional_str("name")?.map(str::trim) {
         Some(name) if !name.is_empty() => identity.with_display_name(name),
         _ => identity,

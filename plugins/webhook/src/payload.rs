@@ -26,9 +26,8 @@ type Result<T, E = PluginError> = std::result::Result<T, E>;
 pub enum Json<'a> {
     /// `null`.
     Null,
-    /// `true` or `false`; no field of the payload is a boolean, so only
-    /// the type is kept (for error messages).
-    Bool,
+    /// `true` or `false`.
+    Bool(bool),
     /// A number.
     Number(Number),
     /// A string.
@@ -56,8 +55,8 @@ impl<'de> Visitor<'de> for JsonVisitor {
         f.write_str("any valid JSON value")
     }
 
-    fn visit_bool<E>(self, _value: bool) -> Result<Self::Value, E> {
-        Ok(Json::Bool)
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(Json::Bool(value))
     }
 
     fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
@@ -226,6 +225,15 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| PluginError::missing(&self.path(key)))
     }
 
+    /// A boolean that may be absent.
+    pub fn optional_bool(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Json::Bool(value)) => Ok(Some(*value)),
+            Some(other) => Err(self.wrong_type(key, "true or false", other)),
+        }
+    }
+
     /// A whole number of at least zero that may be absent.
     pub fn optional_u64(&self, key: &str) -> Result<Option<u64>> {
         match self.get(key) {
@@ -283,7 +291,7 @@ impl<'a> Fields<'a> {
 fn describe(value: &Json<'_>) -> &'static str {
     match value {
         Json::Null => "null",
-        Json::Bool => "a boolean",
+        Json::Bool(_) => "a boolean",
         Json::Number(_) => "a number",
         Json::String(_) => "a string",
         Json::Array(_) => "an array",

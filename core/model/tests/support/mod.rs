@@ -12,8 +12,8 @@ use silta_model::{
     EmailHeaders, FieldDecision, IdempotencyKey, Identity, IdentityId, IdentityKey, IdentityKind,
     IdentityScope, Interaction, InteractionId, InteractionKind, InteractiveReply, LanguageTag,
     Location, MergeDecider, MergeEvidence, MergeId, MergeRecord, NormalizeOptions, Part, Party,
-    PartyStatus, PresenceStatus, Provenance, RateLimit, Reaction, Region, SenderRole, SlaClock,
-    SlaPolicy, SlaPolicyId, Template, ThreadKey, Timestamp, WorkItem, WorkItemId,
+    PartyRecords, PartyStatus, PresenceStatus, Provenance, RateLimit, Reaction, Region, SenderRole,
+    SlaClock, SlaPolicy, SlaPolicyId, Template, ThreadKey, Timestamp, WorkItem, WorkItemId,
 };
 
 pub fn at(seconds: u64) -> Timestamp {
@@ -129,6 +129,9 @@ pub fn case() -> Case {
         sla: Some(sla),
         backoffice_ticket: Some(backoffice_link()),
         conversation_ids: vec![ConversationId::new(), ConversationId::new()],
+        last_activity_at: None,
+        last_inbound_channel: None,
+        last_outbound_channel: None,
     }
 }
 
@@ -265,6 +268,9 @@ pub fn interaction() -> Interaction {
             .expect("valid key"),
         threading_reason: Some("reply to <m1@example.fi>".into()),
         attributes: BTreeMap::from([("smtp.queue_id".to_owned(), "4F2A1".to_owned())]),
+        linking: None,
+        enrichment: None,
+        backoffice_links: Vec::new(),
     }
 }
 
@@ -273,9 +279,15 @@ pub fn merge_record() -> MergeRecord {
         id: MergeId::new(),
         survivor: party().id,
         merged: vec![party().id],
-        moved_identities: vec![IdentityId::new()],
-        moved_conversations: vec![ConversationId::new()],
-        moved_interactions: vec![InteractionId::new(), InteractionId::new()],
+        moved: vec![PartyRecords {
+            party: Some(party().id),
+            identities: vec![IdentityId::new()],
+            conversations: vec![ConversationId::new()],
+            interactions: vec![InteractionId::new(), InteractionId::new()],
+            cases: vec![],
+            links: vec![],
+        }],
+        survivor_before: None,
         field_decisions: vec![FieldDecision {
             field: "display_name".into(),
             kept_from: party().id,

@@ -2,7 +2,7 @@
 
 use silta_model::{
     BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
-    Identity, Interaction, InteractionId, Party, PartyId,
+    Identity, Interaction, InteractionId, MergeId, MergeRecord, Party, PartyId,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -10,14 +10,16 @@ use tokio::sync::watch;
 
 use crate::error::{Result, StoreError};
 use crate::records::{
-    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, DeadLetterSource, InteractionsOf,
-    JournalEntry, JournalState, MailboxCheckpoint, NewDeadLetter, NewJournalEntry, OutboxItem,
-    Page, QueueDepths, StoredEvent, WebhookSubscription,
+    ChannelAccountRecord, Cursor, DeadLetter, DeadLetterFilter, DeadLetterSource, EnrichmentJob,
+    InteractionsOf, JournalEntry, JournalState, MailboxCheckpoint, NewDeadLetter, NewJournalEntry,
+    OutboxItem, Page, QueueDepths, StoredEvent, WebhookSubscription,
 };
 use crate::sqlite::SqliteStore;
 use crate::sqlite::codec::{from_json, parse_time};
 use crate::sqlite::rows::{self, OUTBOX_COLUMNS, parse_id};
 use crate::store::{Store, TxFn};
+
+mod graph;
 
 /// How many `merged_into` hops a party lookup follows.
 const MAX_MERGE_HOPS: usize = 16;
@@ -467,6 +469,31 @@ impl Store for SqliteStore {
         .await
         .map_err(StoreError::db("measure plugin state"))?;
         Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
+    async fn party_as_stored(&self, id: PartyId) -> Result<Option<Party>> {
+        self.party_row(id).await
+    }
+
+    async fn party_cases(&self, id: PartyId) -> Result<Vec<Case>> {
+        self.party_case_rows(id).await
+    }
+
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRecord>> {
+        self.merge_by_id(id).await
+    }
+
+    async fn merges_of_party(&self, id: PartyId) -> Result<Vec<MergeRecord>> {
+        self.merge_rows_of_party(id).await
+    }
+
+    async fn enrichment_due(
+        &self,
+        plugin: &str,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<EnrichmentJob>> {
+        self.enrichment_due_rows(plugin, now_ms, limit).await
     }
 }
 

@@ -6,8 +6,9 @@
 use rusqlite::{Connection, OptionalExtension, Params, params};
 use serde::de::DeserializeOwned;
 use silta_model::{
-    Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId, IdempotencyKey,
-    Identity, IdentityKey, Interaction, InteractionId, Party, PartyId, ThreadKey, Timestamp,
+    BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
+    IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, MergeId, MergeRecord, Party,
+    PartyId, PartyRecords, ThreadKey, Timestamp,
 };
 
 use crate::error::{Result, StoreError};
@@ -19,9 +20,12 @@ use crate::sqlite::codec::{from_json, key_columns, millis, scope_column, to_json
 use crate::sqlite::rows;
 use crate::store::StoreTx;
 
+mod enrichment;
+mod graph;
+
 /// One unit of work inside the writer's open transaction.
 pub(crate) struct SqliteTx<'c> {
-    conn: &'c mut Connection,
+    pub(super) conn: &'c mut Connection,
     last_event: Option<i64>,
 }
 
@@ -39,7 +43,12 @@ impl<'c> SqliteTx<'c> {
     }
 
     /// Run a statement; returns the rows it changed.
-    fn execute(&self, operation: &'static str, sql: &str, params: impl Params) -> Result<usize> {
+    pub(super) fn execute(
+        &self,
+        operation: &'static str,
+        sql: &str,
+        params: impl Params,
+    ) -> Result<usize> {
         self.conn
             .prepare_cached(sql)
             .and_then(|mut statement| statement.execute(params))
@@ -47,7 +56,7 @@ impl<'c> SqliteTx<'c> {
     }
 
     /// The first row's value of column 0 (`RETURNING seq`, `SELECT id`).
-    fn value<T: rusqlite::types::FromSql>(
+    pub(super) fn value<T: rusqlite::types::FromSql>(
         &self,
         operation: &'static str,
         sql: &str,
@@ -60,7 +69,7 @@ impl<'c> SqliteTx<'c> {
     }
 
     /// The `data` documents of rows selected as `id, data`.
-    fn docs<T: DeserializeOwned>(
+    pub(super) fn docs<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         what: &'static str,
@@ -82,7 +91,7 @@ impl<'c> SqliteTx<'c> {
     }
 
     /// The `data` document of the first row selected as `id, data`.
-    fn doc<T: DeserializeOwned>(
+    pub(super) fn doc<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         what: &'static str,
@@ -748,5 +757,90 @@ impl StoreTx for SqliteTx<'_> {
             params![cursor, id],
         )?;
         Ok(())
+    }
+
+    async fn update_identity(&mut self, identity: &Identity) -> Result<()> {
+        self.update_identity_row(identity)
+    }
+
+    async fn move_party_records(&mut self, from: PartyId, to: PartyId) -> Result<PartyRecords> {
+        self.move_party_rows(from, to)
+    }
+
+    async fn move_records(&mut self, records: &PartyRecords, to: PartyId) -> Result<()> {
+        self.move_record_rows(records, to)
+    }
+
+    async fn move_conversation_interactions(
+        &mut self,
+        conversation: ConversationId,
+        case: CaseId,
+    ) -> Result<()> {
+        self.execute(
+            "move a conversation's interactions",
+            "UPDATE interactions SET case_id = ?1, data = json_set(data, '$.case_id', ?1) \
+             WHERE conversation_id = ?2",
+            params![case.to_string(), conversation.to_string()],
+        )?;
+        Ok(())
+    }
+
+    async fn save_merge(&mut self, merge: &MergeRecord) -> Result<()> {
+        self.save_merge_row(merge)
+    }
+
+    async fn merge(&mut self, id: MergeId) -> Result<Option<MergeRecord>> {
+        self.merge_row(id)
+    }
+
+    async fn later_merges(&mut self, party: PartyId, after: Timestamp) -> Result<Vec<MergeId>> {
+        self.later_merge_rows(party, after)
+    }
+
+    async fn enqueue_enrichment(
+        &mut self,
+        interaction: InteractionId,
+        plugin: &str,
+        due_ms: i64,
+    ) -> Result<()> {
+        self.enqueue_enrichment_row(interaction, plugin, due_ms)
+    }
+
+    async fn finish_enrichment(&mut self, id: i64) -> Result<()> {
+        self.finish_enrichment_row(id)
+    }
+
+    async fn fail_enrichment(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        next_attempt_ms: i64,
+        error: &str,
+        give_up: bool,
+    ) -> Result<()> {
+        self.fail_enrichment_row(id, attempts, next_attempt_ms, error, give_up)
+    }
+
+    async fn pending_enrichment(&mut self, interaction: InteractionId) -> Result<u32> {
+        self.pending_enrichment_rows(interaction)
+    }
+
+    async fn lookup_expires(&mut self, party: PartyId, plugin: &str) -> Result<Option<i64>> {
+        self.lookup_expires_row(party, plugin)
+    }
+
+    async fn save_lookup(
+        &mut self,
+        party: PartyId,
+        plugin: &str,
+        fetched_ms: i64,
+        expires_ms: i64,
+        links: &[BackofficeLink],
+    ) -> Result<()> {
+        self.save_lookup_rows(party, plugin, fetched_ms, expires_ms, links)
+    }
+
+    async fn party_links(&mut self, party: PartyId) -> Result<Vec<BackofficeLink>> {
+        self.party_link_rows(party)
     }
 }
