@@ -213,12 +213,6 @@ pub async fn link_interaction(
     });
     if !options.backoffice_plugins.is_empty() {
         interaction.enrichment = Some(Enrichment::Pending);
-        let due = silta_model::Timestamp::now()
-            .as_datetime()
-            .timestamp_millis();
-        for plugin in &options.backoffice_plugins {
-            tx.enqueue_enrichment(interaction.id, plugin, due).await?;
-        }
     }
 
     tx.save_case(&case).await?;
@@ -227,6 +221,13 @@ pub async fn link_interaction(
         // Only reachable if a concurrent writer stored it first; the unit
         // is rolled back by the caller's error handling otherwise.
         return Ok(Linked::Duplicate(interaction.id));
+    }
+    // After the insert: a job references its interaction.
+    let due = silta_model::Timestamp::now()
+        .as_datetime()
+        .timestamp_millis();
+    for plugin in &options.backoffice_plugins {
+        tx.enqueue_enrichment(interaction.id, plugin, due).await?;
     }
     if case_is_new {
         pending_events.push(events::case_opened(&case));

@@ -459,10 +459,6 @@ async fn queue(
         enrichment: (!backoffice.is_empty()).then_some(Enrichment::Pending),
         backoffice_links: Vec::new(),
     };
-    for plugin in backoffice {
-        tx.enqueue_enrichment(id, plugin, now.as_datetime().timestamp_millis())
-            .await?;
-    }
     if let Some(mut case) = tx.case(case_id).await? {
         case.last_activity_at = Some(now);
         case.last_outbound_channel = Some(account);
@@ -473,6 +469,11 @@ async fn queue(
     conv.last_activity_at = now;
     tx.save_conversation(conv, &[token]).await?;
     tx.insert_interaction(&interaction, None).await?;
+    // After the insert: a job references its interaction.
+    for plugin in backoffice {
+        tx.enqueue_enrichment(id, plugin, now.as_datetime().timestamp_millis())
+            .await?;
+    }
     let payload = serde_json::to_value(&payload)
         .map_err(|err| StoreError::Aborted(format!("outbox payload: {err}")))?;
     tx.enqueue_outbox(id, account, &payload, now.as_datetime().timestamp_millis())

@@ -538,3 +538,29 @@ async fn merge_then_unmerge_restores_the_exact_state() -> anyhow::Result<()> {
     assert_eq!(world.events_of_type("silta.party.unmerged").await?.len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_new_interaction_is_queued_for_every_back_office_in_its_commit() -> anyhow::Result<()> {
+    let mut world = World::new().await?;
+    world.options.backoffice_plugins = vec!["tryton".into(), "bottlecrm".into()];
+    let aino = identity(
+        IdentityKind::Email,
+        "aino@example.fi",
+        Assurance::ChannelAsserted,
+    )?;
+    let created = world
+        .receive(world.email, &aino, "m1", Timestamp::now())
+        .await?;
+    let stored = world
+        .store
+        .interaction(created.interaction)
+        .await?
+        .expect("stored");
+    assert_eq!(stored.enrichment, Some(silta_model::Enrichment::Pending));
+    for plugin in ["tryton", "bottlecrm"] {
+        let due = world.store.enrichment_due(plugin, i64::MAX, 10).await?;
+        assert_eq!(due.len(), 1, "{plugin}");
+        assert_eq!(due[0].interaction_id, created.interaction);
+    }
+    Ok(())
+}
