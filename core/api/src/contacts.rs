@@ -18,8 +18,8 @@ use silta_pipeline::cases::{self, CaseTarget, TicketRequest};
 use silta_pipeline::merge::{self, MergeRequest};
 use utoipa::ToSchema;
 
-use crate::messages::{Queued, answer, idempotency_key, json_body, message};
-use crate::query::parse;
+use crate::messages::{Queued, answer, idempotency_key, json_body, message, submit};
+use crate::query::{parse, party_or_404};
 use crate::{ApiError, AppState};
 
 /// A merge an agent decided.
@@ -119,15 +119,15 @@ pub async fn explain(
     let mut merges = Vec::new();
     if let Some(party) = interaction.party_id {
         for record in state.store.merges_of_party(party).await? {
-            let moved_it = record
+            let moved = record
                 .moved
                 .iter()
-                .any(|m| m.interactions.contains(&interaction.id));
-            if moved_it {
+                .find(|m| m.interactions.contains(&interaction.id));
+            if let Some(moved) = moved {
                 merges.push(json!({
                     "merge_id": record.id,
                     "survivor": record.survivor,
-                    "from_party": record.moved.iter().find(|m| m.interactions.contains(&interaction.id)).and_then(|m| m.party),
+                    "from_party": moved.party,
                     "at": record.at,
                     "reverted_at": record.reverted_at,
                     "decided_by": record.decided_by,
@@ -154,12 +154,7 @@ pub async fn party_cases(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let party_id: PartyId = parse("party", &id)?;
-    let party = state
-        .store
-        .party(party_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("party", &id))?;
+    let party = party_or_404(&state, &id).await?;
     let cases = state.store.party_cases(party.id).await?;
     Ok(Json(json!({ "items": cases })))
 }
@@ -259,15 +254,7 @@ pub async fn case_message(
     let outbound = Arc::clone(&state.outbound);
     let channel = body.channel_account;
     let submitted =
-        tokio::spawn(async move { outbound.send_on_case(case_id, channel, msg, key).await })
-            .await
-            .map_err(|err| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    err.to_string(),
-                )
-            })??;
+        submit(async move { outbound.send_on_case(case_id, channel, msg, key).await }).await?;
     Ok(answer(submitted))
 }
 

@@ -122,6 +122,24 @@ pub(crate) fn answer(submitted: Submitted) -> (StatusCode, Json<Queued>) {
     )
 }
 
+/// Run a submission on its own task, so a client that hangs up cannot
+/// cancel it between the store's commit and the answer.
+pub(crate) async fn submit<F>(work: F) -> Result<Submitted, ApiError>
+where
+    F: std::future::Future<Output = silta_pipeline::Result<Submitted>> + Send + 'static,
+{
+    tokio::spawn(work)
+        .await
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                err.to_string(),
+            )
+        })?
+        .map_err(ApiError::from)
+}
+
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|err| ApiError::bad_request(format!("request body: {err}")))
@@ -150,15 +168,7 @@ pub async fn reply(
     let msg = message(body.text, body.parts, body.subject)?;
     let key = idempotency_key(&headers)?;
     let outbound = Arc::clone(&state.outbound);
-    let submitted = tokio::spawn(async move { outbound.reply(conversation, msg, key).await })
-        .await
-        .map_err(|err| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                err.to_string(),
-            )
-        })??;
+    let submitted = submit(async move { outbound.reply(conversation, msg, key).await }).await?;
     Ok(answer(submitted))
 }
 
@@ -213,14 +223,6 @@ pub async fn send_new(
         case: None,
     };
     let outbound = Arc::clone(&state.outbound);
-    let submitted = tokio::spawn(async move { outbound.send_new(target, msg, key).await })
-        .await
-        .map_err(|err| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                err.to_string(),
-            )
-        })??;
+    let submitted = submit(async move { outbound.send_new(target, msg, key).await }).await?;
     Ok(answer(submitted))
 }

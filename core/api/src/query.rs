@@ -50,6 +50,19 @@ async fn interactions(
     Ok(Json(page(found)))
 }
 
+/// The party `id` names (the survivor when it was merged), or 404.
+pub(crate) async fn party_or_404(
+    state: &AppState,
+    id: &str,
+) -> Result<silta_model::Party, ApiError> {
+    let party_id: PartyId = parse("party", id)?;
+    state
+        .store
+        .party(party_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("party", id))
+}
+
 /// A record, or 404.
 fn found<T>(record: Option<T>, what: &str, id: &str) -> Result<Json<T>, ApiError> {
     record
@@ -80,12 +93,7 @@ pub async fn get_party(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let party_id: PartyId = parse("party", &id)?;
-    let party = state
-        .store
-        .party(party_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("party", &id))?;
+    let party = party_or_404(&state, &id).await?;
     let identities = state.store.party_identities(party.id).await?;
     let links = state.store.party_links(party.id).await?;
     Ok(Json(
@@ -102,12 +110,7 @@ pub async fn party_timeline(
     Path(id): Path<String>,
     Query(params): Query<PageParams>,
 ) -> Result<Json<PageBody<Interaction>>, ApiError> {
-    let party_id: PartyId = parse("party", &id)?;
-    let party = state
-        .store
-        .party(party_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("party", &id))?;
+    let party = party_or_404(&state, &id).await?;
     interactions(&state, InteractionsOf::Party(party.id), &params).await
 }
 

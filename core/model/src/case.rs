@@ -42,6 +42,30 @@ pub struct Case {
     pub last_outbound_channel: Option<ChannelAccountId>,
 }
 
+// === impl Case ===
+
+impl Case {
+    /// A new open case of `party`, opened at `at`, with no conversations
+    /// yet.
+    #[must_use]
+    pub fn open(party: PartyId, subject: Option<String>, at: Timestamp) -> Self {
+        Self {
+            id: CaseId::new(),
+            party_id: party,
+            status: CaseStatus::Open,
+            subject,
+            opened_at: at,
+            closed_at: None,
+            sla: None,
+            backoffice_ticket: None,
+            conversation_ids: Vec::new(),
+            last_activity_at: None,
+            last_inbound_channel: None,
+            last_outbound_channel: None,
+        }
+    }
+}
+
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -54,4 +78,19 @@ pub enum CaseStatus {
     Resolved,
     /// Done for good.
     Closed,
+}
+
+// === impl CaseStatus ===
+
+impl CaseStatus {
+    /// The status as JSON writes it (`"open"`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Pending => "pending",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Closed => "closed",
+        }
+    }
 }

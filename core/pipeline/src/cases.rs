@@ -83,18 +83,8 @@ async fn move_in(
             case
         }
         CaseTarget::New => Case {
-            id: CaseId::new(),
-            party_id: conv.party_id,
-            status: CaseStatus::Open,
-            subject: conv.subject.clone(),
-            opened_at: Timestamp::now(),
-            closed_at: None,
-            sla: None,
-            backoffice_ticket: None,
-            conversation_ids: Vec::new(),
             last_activity_at: Some(conv.last_activity_at),
-            last_inbound_channel: None,
-            last_outbound_channel: None,
+            ..Case::open(conv.party_id, conv.subject.clone(), Timestamp::now())
         },
     };
     if conv.case_id == Some(to.id) {
@@ -160,7 +150,7 @@ pub async fn upsert_ticket(
             .or_else(|| case.subject.clone())
             .unwrap_or_else(|| format!("Case {}", case.id)),
         description: request.description,
-        status: status_name(case.status).to_owned(),
+        status: case.status.as_str().to_owned(),
         priority: request.priority,
     };
     let started = std::time::Instant::now();
@@ -206,16 +196,6 @@ pub async fn upsert_ticket(
     })
     .await?;
     Ok(link)
-}
-
-/// The status as the WIT `ticket` carries it.
-fn status_name(status: CaseStatus) -> &'static str {
-    match status {
-        CaseStatus::Open => "open",
-        CaseStatus::Pending => "pending",
-        CaseStatus::Resolved => "resolved",
-        CaseStatus::Closed => "closed",
-    }
 }
 
 fn not_found(id: CaseId) -> PipelineError {

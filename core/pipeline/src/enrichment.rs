@@ -198,11 +198,7 @@ impl Enricher {
     ) -> Result<std::result::Result<(), Failure>> {
         let plugin = backoffice.id();
         let now_ms = Timestamp::now().as_datetime().timestamp_millis();
-        let key = plugin.clone();
-        let expires = transact(&*self.store, move |tx| {
-            Box::pin(async move { tx.lookup_expires(party, &key).await })
-        })
-        .await?;
+        let expires = self.store.lookup_expires(party, &plugin).await?;
         if expires.is_some_and(|expires| expires > now_ms) {
             return Ok(Ok(()));
         }
@@ -235,12 +231,7 @@ impl Enricher {
                     identities,
                     links,
                     attributes,
-                } = background.unwrap_or(Background {
-                    display_name: None,
-                    identities: Vec::new(),
-                    links: Vec::new(),
-                    attributes: Default::default(),
-                });
+                } = background.unwrap_or_default();
                 let links: Vec<BackofficeLink> = links
                     .into_iter()
                     .map(|mut link| {

@@ -158,37 +158,39 @@ pub async fn attach_backoffice_identities(
     let source = format!("backoffice:{plugin}");
     let mut changed = 0;
     for identity in identities {
-        match tx.identity_by_key(&identity.key()).await? {
-            None => {
-                insert_identity(tx, identity, party, &source).await?;
-                changed += 1;
+        let Some(stored) = tx.identity_by_key(&identity.key()).await? else {
+            insert_identity(tx, identity, party, &source).await?;
+            changed += 1;
+            continue;
+        };
+        let holder = match stored.party_id {
+            Some(holder) => Some(survivor(tx, holder).await?),
+            None => None,
+        };
+        match holder {
+            Some(holder) if holder != party => {
+                let evidence = json!({
+                    "rule": "backoffice-record",
+                    "detail": format!(
+                        "{plugin} returned this identity for party {party}, but party {holder} holds it"
+                    ),
+                    "backoffice": plugin,
+                });
+                tx.append_event(&events::identity_conflict(
+                    &identity.key(),
+                    holder,
+                    party,
+                    &evidence,
+                ))
+                .await?;
             }
-            Some(stored) => match stored.party_id {
-                Some(holder) if survivor(tx, holder).await? != party => {
-                    let holder = survivor(tx, holder).await?;
-                    let evidence = json!({
-                        "rule": "backoffice-record",
-                        "detail": format!(
-                            "{plugin} returned this identity for party {party}, but party {holder} holds it"
-                        ),
-                        "backoffice": plugin,
-                    });
-                    tx.append_event(&events::identity_conflict(
-                        &identity.key(),
-                        holder,
-                        party,
-                        &evidence,
-                    ))
-                    .await?;
+            _ => {
+                let mut stored = stored;
+                stored.party_id = Some(party);
+                if raise_assurance(tx, stored, identity).await? {
+                    changed += 1;
                 }
-                _ => {
-                    let mut stored = stored;
-                    stored.party_id = Some(party);
-                    if raise_assurance(tx, stored, identity).await? {
-                        changed += 1;
-                    }
-                }
-            },
+            }
         }
     }
     Ok(changed)

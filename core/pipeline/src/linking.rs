@@ -279,20 +279,11 @@ async fn choose_case(
             return Ok((case, false, decision("open-case-of-party", detail)));
         }
     }
-    let case = Case {
-        id: CaseId::new(),
-        party_id: party,
-        status: CaseStatus::Open,
-        subject: conversation.subject.clone(),
-        opened_at: silta_model::Timestamp::now(),
-        closed_at: None,
-        sla: None,
-        backoffice_ticket: None,
-        conversation_ids: Vec::new(),
-        last_activity_at: None,
-        last_inbound_channel: None,
-        last_outbound_channel: None,
-    };
+    let case = Case::open(
+        party,
+        conversation.subject.clone(),
+        silta_model::Timestamp::now(),
+    );
     let detail = "new case: the party had no open case within the case window".to_owned();
     Ok((case, true, decision("new-case", detail)))
 }

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use silta_model::{
-    Assurance, Case, CaseId, CaseStatus, Conversation, ConversationId, DeliveryEvent,
-    DeliveryState, Direction, EmailHeaders, Enrichment, IdempotencyKey, Identity, IdentityKey,
-    IdentityKind, IdentityScope, Interaction, InteractionId, InteractionKind, NormalizeOptions,
-    Part, PartyId, Provenance, SenderRole, ThreadKey, Timestamp,
+    Assurance, Case, CaseId, Conversation, ConversationId, DeliveryEvent, DeliveryState, Direction,
+    EmailHeaders, Enrichment, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope,
+    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance,
+    SenderRole, ThreadKey, Timestamp,
 };
 use silta_runtime::contract::OutboundMessage;
 use silta_store::{Store, StoreError, StoreTx, transact};
@@ -506,20 +506,7 @@ async fn open_or_new_case(
     let mut case = match found {
         Some(case) => case,
         None => {
-            let case = Case {
-                id: CaseId::new(),
-                party_id: party,
-                status: CaseStatus::Open,
-                subject: conv.subject.clone(),
-                opened_at: Timestamp::now(),
-                closed_at: None,
-                sla: None,
-                backoffice_ticket: None,
-                conversation_ids: Vec::new(),
-                last_activity_at: None,
-                last_inbound_channel: None,
-                last_outbound_channel: None,
-            };
+            let case = Case::open(party, conv.subject.clone(), Timestamp::now());
             tx.append_event(&events::case_opened(&case)).await?;
             case
         }

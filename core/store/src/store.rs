@@ -118,6 +118,8 @@ pub trait Store: Send + Sync + 'static {
     /// The merges that touched a party (as survivor or merged), oldest
     /// first, reverted ones included.
     async fn merges_of_party(&self, id: PartyId) -> Result<Vec<MergeRecord>>;
+    /// When a plugin's last lookup of a party expires (milliseconds).
+    async fn lookup_expires(&self, party: PartyId, plugin: &str) -> Result<Option<i64>>;
     /// Pending enrichment jobs of `plugin` due at `now_ms`, oldest first.
     async fn enrichment_due(
         &self,
@@ -326,8 +328,6 @@ pub trait StoreTx: Send {
     ) -> Result<()>;
     /// Jobs of an interaction still pending (not given up).
     async fn pending_enrichment(&mut self, interaction: InteractionId) -> Result<u32>;
-    /// When a plugin's last lookup of a party expires (milliseconds).
-    async fn lookup_expires(&mut self, party: PartyId, plugin: &str) -> Result<Option<i64>>;
     /// Record a lookup of a party and replace the links it returned.
     async fn save_lookup(
         &mut self,

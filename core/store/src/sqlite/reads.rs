@@ -487,6 +487,10 @@ impl Store for SqliteStore {
         self.merge_rows_of_party(id).await
     }
 
+    async fn lookup_expires(&self, party: PartyId, plugin: &str) -> Result<Option<i64>> {
+        self.lookup_expires_row(party, plugin).await
+    }
+
     async fn enrichment_due(
         &self,
         plugin: &str,

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
-use silta_model::{CaseStatus, ChannelAccountId, Direction, InteractionId};
+use silta_model::{ChannelAccountId, Direction, InteractionId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -29,16 +29,6 @@ where
         key: raw.to_owned(),
         reason: err.to_string(),
     })
-}
-
-/// The status column of a case.
-pub(crate) fn case_status(status: CaseStatus) -> &'static str {
-    match status {
-        CaseStatus::Open => "open",
-        CaseStatus::Pending => "pending",
-        CaseStatus::Resolved => "resolved",
-        CaseStatus::Closed => "closed",
-    }
 }
 
 /// The direction column of an interaction.

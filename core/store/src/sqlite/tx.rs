@@ -371,7 +371,7 @@ impl StoreTx for SqliteTx<'_> {
             params![
                 case.id.to_string(),
                 case.party_id.to_string(),
-                rows::case_status(case.status),
+                case.status.as_str(),
                 millis(&case.opened_at),
                 to_json("case", case)?
             ],
@@ -823,10 +823,6 @@ impl StoreTx for SqliteTx<'_> {
 
     async fn pending_enrichment(&mut self, interaction: InteractionId) -> Result<u32> {
         self.pending_enrichment_rows(interaction)
-    }
-
-    async fn lookup_expires(&mut self, party: PartyId, plugin: &str) -> Result<Option<i64>> {
-        self.lookup_expires_row(party, plugin)
     }
 
     async fn save_lookup(

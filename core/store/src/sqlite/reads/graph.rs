@@ -50,6 +50,19 @@ impl SqliteStore {
         rows.iter().map(|r| rows::doc(r, "merge")).collect()
     }
 
+    pub(super) async fn lookup_expires_row(
+        &self,
+        party: PartyId,
+        plugin: &str,
+    ) -> Result<Option<i64>> {
+        sqlx::query_scalar("SELECT expires_ms FROM party_lookups WHERE party_id = ? AND plugin = ?")
+            .bind(party.to_string())
+            .bind(plugin)
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(StoreError::db("read lookup"))
+    }
+
     pub(super) async fn enrichment_due_rows(
         &self,
         plugin: &str,

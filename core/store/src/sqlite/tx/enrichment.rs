@@ -66,14 +66,6 @@ impl SqliteTx<'_> {
             .unwrap_or(0))
     }
 
-    pub(crate) fn lookup_expires_row(&self, party: PartyId, plugin: &str) -> Result<Option<i64>> {
-        self.value(
-            "read lookup",
-            "SELECT expires_ms FROM party_lookups WHERE party_id = ? AND plugin = ?",
-            params![party.to_string(), plugin],
-        )
-    }
-
     pub(crate) fn save_lookup_rows(
         &self,
         party: PartyId,
