@@ -21,6 +21,7 @@
 //! ```
 
 mod accounts;
+mod crm;
 mod dovecot;
 mod instance;
 mod ports;
@@ -28,6 +29,9 @@ mod postfix;
 mod process;
 mod servers;
 mod tls;
+mod tryton;
 
 pub use accounts::{DOMAINS, PASSWORD, USERS};
+pub use crm::{Crm, CrmCase, CrmComment, CrmContact};
 pub use servers::MailServers;
+pub use tryton::{SaleLine, Tryton};

@@ -1,0 +1,56 @@
+//! `plugin.toml` and `describe` must agree: the host refuses to load the
+//! plugin when id or version differ, and the manifest must ask for exactly
+//! what the code uses. The manifest is read by the host's own parser.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use silta_plugin_bottlecrm::{BottleCrm, ID, transport};
+use silta_plugin_test::manifest::{Capability, Manifest, World};
+use silta_sdk::Plugin;
+
+fn manifest() -> Manifest {
+    Manifest::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/plugin.toml"
+    )))
+    .expect("plugin.toml beside Cargo.toml is a valid manifest")
+}
+
+#[test]
+fn describe_matches_the_manifest() {
+    let manifest = manifest();
+    let info = BottleCrm::describe();
+    assert_eq!(manifest.id.as_str(), info.id);
+    assert_eq!(info.id, ID);
+    assert_eq!(manifest.version, info.version);
+    assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest.worlds, BTreeSet::from([World::Backoffice]));
+}
+
+#[test]
+fn the_manifest_asks_for_what_the_code_uses() {
+    let manifest = manifest();
+    assert_eq!(
+        manifest.capabilities,
+        BTreeSet::from([
+            Capability::Config,
+            Capability::Http,
+            Capability::Log,
+            Capability::Secrets
+        ])
+    );
+    assert_eq!(
+        manifest.secrets,
+        BTreeSet::from([transport::TOKEN_SECRET.to_owned()])
+    );
+    let hosts: Vec<String> = manifest
+        .allowed_hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        hosts,
+        ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    );
+}
