@@ -25,6 +25,7 @@
 //! [[channel_accounts]]
 //! name = "shop"                # POST /v1/ingest/shop
 //! plugin = "webhook"
+//! rate_limits = { messages_per_second = 5 }   # stricter than the plugin's own
 //!
 //! [[backoffice]]               # enrich every interaction from a CRM or ERP
 //! plugin = "tryton"
@@ -60,6 +61,7 @@ use silta_runtime::allowed_hosts::AllowedHost;
 use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::{Grant, SecretValue};
 use silta_runtime::manifest::{Capability, Limits, PluginId};
+use silta_runtime::rate_limits::RateLimits;
 
 use crate::email_config::{ImapConfig, SmtpConfig};
 
@@ -119,6 +121,10 @@ pub struct BackofficeConfig {
     /// Give up a call after this many milliseconds.
     #[serde(default = "default_backoffice_timeout_ms")]
     pub timeout_ms: u64,
+    /// Attempts at one interaction's enrichment before it is marked
+    /// failed (retried with the pipeline's backoff in between).
+    #[serde(default = "default_backoffice_attempts")]
+    pub max_attempts: u32,
 }
 
 fn default_snapshot_ttl() -> u64 {
@@ -131,6 +137,10 @@ fn default_calls_per_second() -> f64 {
 
 fn default_backoffice_timeout_ms() -> u64 {
     10_000
+}
+
+fn default_backoffice_attempts() -> u32 {
+    20
 }
 
 /// Store settings.
@@ -158,7 +168,8 @@ pub struct PipelineConfig {
     /// Outbound attempts before dead-lettering.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
-    /// First retry delay, in milliseconds.
+    /// First retry delay, in milliseconds (outbound sends and back-office
+    /// enrichment).
     #[serde(default = "default_retry_initial_ms")]
     pub retry_initial_ms: u64,
     /// Longest retry delay, in seconds.
@@ -218,6 +229,9 @@ pub struct ChannelAccountConfig {
     pub imap: Option<ImapConfig>,
     /// Where an email account's mail goes out (SMTP).
     pub smtp: Option<SmtpConfig>,
+    /// Send limits stricter than the plugin's (a trial account, a shared
+    /// number): `{ messages_per_second = 1, per_recipient_per_second = 1 }`.
+    pub rate_limits: Option<RateLimits>,
 }
 
 /// HTTP API settings.
@@ -439,6 +453,7 @@ impl Config {
                 plugin: webhook.id.clone(),
                 imap: None,
                 smtp: None,
+                rate_limits: None,
             }],
             plugins: vec![webhook],
             backoffice: Vec::new(),
@@ -469,6 +484,13 @@ impl Config {
                     p.id
                 );
             }
+            if let Some(any) = p.allowed_hosts.iter().find(|h| h.is_any_host()) {
+                bail!(
+                    "configuration {}: plugin `{}`: allowed_hosts {any:?} grants any host; name the origin the plugin may call (`https://crm.example.com`, `https://*.example.com`)",
+                    origin.display(),
+                    p.id
+                );
+            }
         }
         let mut names = BTreeSet::new();
         for account in &config.channel_accounts {
@@ -480,6 +502,13 @@ impl Config {
             if !valid {
                 bail!(
                     "configuration {}: channel account name {:?} may hold only letters, digits, `-` and `_`",
+                    origin.display(),
+                    account.name
+                );
+            }
+            if let Some(problem) = account.rate_limits.and_then(|r| r.problem()) {
+                bail!(
+                    "configuration {}: channel account `{}`: {problem}",
                     origin.display(),
                     account.name
                 );
@@ -557,6 +586,12 @@ config = { endpoint = "https://hooks.example.com/in" }
             format!("{err:#}").contains("does not contain a scheme"),
             "{err:#}"
         );
+        let err = Config::parse(
+            "config_version = 1\n[[plugins]]\nid = \"w\"\nallowed_hosts = [\"https://*:*\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("grants any host"), "{err:#}");
     }
 
     #[test]

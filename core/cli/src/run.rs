@@ -167,7 +167,7 @@ fn backoffice_plugins(
                 record_activities: entry.record_activities,
                 calls_per_second: entry.calls_per_second,
                 call_timeout: Duration::from_millis(entry.timeout_ms.max(1)),
-                ..BackofficeSettings::default()
+                max_attempts: entry.max_attempts.max(1),
             };
             Ok(Arc::new(Backoffice::new(Arc::clone(plugin), settings)))
         })
@@ -201,6 +201,7 @@ fn channel_plugins(config: &Config, plugins: &[Arc<Plugin>]) -> anyhow::Result<V
                 name: account.name.clone(),
                 plugin: Arc::clone(plugin),
                 smtp,
+                rate_limits: account.rate_limits.unwrap_or_default(),
             })
         })
         .collect()
@@ -270,7 +271,11 @@ impl Node {
             Outbound::new(Arc::clone(&store), channels.clone(), Arc::clone(&wake))
                 .with_backoffice(&backoffice_ids),
         );
-        let enricher = Enricher::new(Arc::clone(&store), backoffices.clone());
+        let backoff = Backoff {
+            initial: Duration::from_millis(config.pipeline.retry_initial_ms.max(1)),
+            max: Duration::from_secs(config.pipeline.retry_max_seconds.max(1)),
+        };
+        let enricher = Enricher::new(Arc::clone(&store), backoffices.clone(), backoff);
         let client = Arc::new(HttpClient::new(Duration::from_secs(30)));
         let sender = Sender::new(
             Arc::clone(&store),
@@ -278,10 +283,7 @@ impl Node {
             Arc::clone(&client),
             SenderOptions {
                 max_attempts: config.pipeline.max_attempts.max(1),
-                backoff: Backoff {
-                    initial: Duration::from_millis(config.pipeline.retry_initial_ms.max(1)),
-                    max: Duration::from_secs(config.pipeline.retry_max_seconds.max(1)),
-                },
+                backoff,
                 ..SenderOptions::default()
             },
             wake,

@@ -525,3 +525,83 @@ async fn plugin_failure_goes_to_the_dead_letter_queue_and_replays() {
     let letters = silta.get_json("/v1/dead-letters").await;
     assert_eq!(letters, json!([]), "{letters}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_are_spaced_by_the_channel_rate_limits_without_holding_up_others() {
+    let receiver = Receiver::start(|_| (200, r#"{"id":"prov"}"#)).await;
+    let mut silta = Silta::new(&Config {
+        signing_key: true,
+        receiver: Some(receiver.port),
+        account_toml: "rate_limits = { messages_per_second = 20, per_recipient_per_second = 2 }"
+            .into(),
+        ..Config::default()
+    });
+    silta.start().await;
+    let conversation_of = |interaction: &Value| {
+        interaction["conversation_id"]
+            .as_str()
+            .expect("conversation_id")
+            .to_owned()
+    };
+    let busy = conversation_of(&ingest_and_find(&silta, "m-busy").await);
+    let accepted = silta
+        .ingest(message("m-other", 8, "hello"), KEY)
+        .await
+        .expect("ingest");
+    assert_eq!(accepted.status, 202);
+    let other = eventually(Duration::from_secs(30), "the other customer", || async {
+        silta
+            .all_interactions()
+            .await
+            .into_iter()
+            .find(|i| provider_id(i) == "m-other" && i["conversation_id"].is_string())
+    })
+    .await;
+    let other = conversation_of(&other);
+
+    // Six replies to one customer, then one to another.
+    for n in 0..6 {
+        silta.reply(&busy, &format!("busy reply {n}")).await;
+    }
+    silta.reply(&other, "other reply").await;
+    let received = eventually(Duration::from_secs(60), "all seven replies", || async {
+        let received = receiver.received();
+        (received.len() >= 7).then_some(received)
+    })
+    .await;
+    let bodies: Vec<String> = received
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(received.len(), 7, "each reply once: {bodies:#?}");
+    let arrived = |text: &str| {
+        received
+            .iter()
+            .find(|r| String::from_utf8_lossy(&r.body).contains(text))
+            .unwrap_or_else(|| panic!("{text} not received: {bodies:#?}"))
+            .at
+    };
+    let mut busy_times: Vec<Instant> = (0..6)
+        .map(|n| arrived(&format!("busy reply {n}")))
+        .collect();
+    busy_times.sort();
+    // Two a second to one recipient: at least 500 ms apart (a little slack
+    // for the receiver's clock being read after the request arrived).
+    for pair in busy_times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(450), "replies {gap:?} apart");
+    }
+    // The other customer was not queued behind them.
+    assert!(
+        arrived("other reply") < busy_times[5],
+        "the other customer's reply waited for the busy customer's"
+    );
+    let deferred = silta
+        .metric(
+            "silta_outbound_rate_limited_total",
+            &format!("channel_account=\"{ACCOUNT}\""),
+        )
+        .await;
+    assert!(deferred.is_some_and(|n| n >= 1.0), "{deferred:?}");
+    silta.terminate().await;
+}

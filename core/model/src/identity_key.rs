@@ -99,6 +99,16 @@ impl IdentityKey {
         }
     }
 
+    /// Whether this is an unconfirmed claim kept apart by
+    /// [`IdentityKey::in_scope`]: a value of a [global](IdentityKind::is_global)
+    /// kind held in one channel account's scope. Such a claim says nothing
+    /// about who the person is elsewhere, so it is not looked up in back
+    /// offices.
+    #[must_use]
+    pub fn is_kept_apart_claim(&self) -> bool {
+        self.kind.is_global() && matches!(self.scope, IdentityScope::ChannelAccount(_))
+    }
+
     /// The keys of other kinds that name the same thing: a phone number
     /// and a WhatsApp number with the same E.164 value.
     #[must_use]
@@ -212,6 +222,29 @@ mod tests {
             Ok("+358401234567")
         );
         assert!(value(IdentityKind::Phone, "040 123 4567", &none).is_err());
+    }
+
+    #[test]
+    fn only_a_global_value_in_a_channel_scope_is_a_kept_apart_claim() {
+        let none = NormalizeOptions::default();
+        let email = IdentityKey::new(
+            IdentityKind::Email,
+            "aino@example.fi",
+            IdentityScope::Global,
+            &none,
+        )
+        .expect("valid");
+        assert!(!email.is_kept_apart_claim());
+        let kept = email.in_scope(IdentityScope::ChannelAccount("shop".into()));
+        assert!(kept.is_kept_apart_claim());
+        let visitor = IdentityKey::new(
+            IdentityKind::WebchatVisitor,
+            "v-1",
+            IdentityScope::ChannelAccount("site".into()),
+            &none,
+        )
+        .expect("valid");
+        assert!(!visitor.is_kept_apart_claim(), "its natural scope");
     }
 
     #[test]

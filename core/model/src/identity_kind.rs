@@ -54,6 +54,17 @@ impl IdentityKind {
             IdentityKind::Custom(name) => name,
         }
     }
+
+    /// Whether a value of this kind names the same person everywhere (an
+    /// email address, a phone or WhatsApp number), so its natural scope is
+    /// [`IdentityScope::Global`](crate::IdentityScope::Global).
+    #[must_use]
+    pub fn is_global(&self) -> bool {
+        matches!(
+            self,
+            IdentityKind::Email | IdentityKind::Phone | IdentityKind::Whatsapp
+        )
+    }
 }
 
 #[cfg(test)]

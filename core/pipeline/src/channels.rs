@@ -6,10 +6,12 @@ use std::sync::Arc;
 use silta_email::SmtpSender;
 use silta_model::ChannelAccountId;
 use silta_runtime::Plugin;
+use silta_runtime::rate_limits::RateLimits;
 use silta_store::records::ChannelAccountRecord;
 use silta_store::{Store, transact};
 
 use crate::error::{PipelineError, Result};
+use crate::send_limiter::SendLimiter;
 
 /// One channel account and its plugin.
 #[derive(Clone)]
@@ -20,6 +22,8 @@ pub struct ChannelAccount {
     pub plugin: Arc<Plugin>,
     /// The SMTP server that sends what the plugin renders as email.
     pub smtp: Option<Arc<SmtpSender>>,
+    /// Its sends' schedule: the provider's rate limits.
+    pub limiter: Arc<SendLimiter>,
 }
 
 /// What a channel account is made of, before it is registered.
@@ -30,6 +34,9 @@ pub struct ChannelSetup {
     pub plugin: Arc<Plugin>,
     /// Its SMTP server, for an email channel.
     pub smtp: Option<Arc<SmtpSender>>,
+    /// The operator's rate limits, used where stricter than the plugin
+    /// manifest's.
+    pub rate_limits: RateLimits,
 }
 
 impl ChannelSetup {
@@ -40,6 +47,7 @@ impl ChannelSetup {
             name: name.into(),
             plugin,
             smtp: None,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -64,7 +72,15 @@ impl Channels {
     /// first time) and index them.
     pub async fn register(store: &dyn Store, accounts: Vec<ChannelSetup>) -> Result<Self> {
         let mut channels = Channels::default();
-        for ChannelSetup { name, plugin, smtp } in accounts {
+        for ChannelSetup {
+            name,
+            plugin,
+            smtp,
+            rate_limits,
+        } in accounts
+        {
+            let limits = plugin.manifest().rate_limits.stricter(rate_limits);
+            let limiter = Arc::new(SendLimiter::new(limits));
             let plugin_id = plugin.id().to_string();
             let account_name = name.clone();
             let record = transact(store, move |tx| {
@@ -77,6 +93,7 @@ impl Channels {
                 record,
                 plugin,
                 smtp,
+                limiter,
             });
             channels
                 .by_id

@@ -90,13 +90,18 @@ pub struct Enricher {
 }
 
 impl Enricher {
-    /// Workers for `backoffices` over `store`.
+    /// Workers for `backoffices` over `store`; a failed job is retried
+    /// after `backoff`'s delay for its attempt.
     #[must_use]
-    pub fn new(store: Arc<dyn Store>, backoffices: Vec<Arc<Backoffice>>) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        backoffices: Vec<Arc<Backoffice>>,
+        backoff: Backoff,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             backoffices,
-            backoff: Backoff::default(),
+            backoff,
             poll: Duration::from_millis(200),
         })
     }
@@ -202,7 +207,11 @@ impl Enricher {
         if expires.is_some_and(|expires| expires > now_ms) {
             return Ok(Ok(()));
         }
-        let identities = self.store.party_identities(party).await?;
+        // A claim kept apart from another party's identity is not evidence
+        // of who this party is: looking it up would link the other party's
+        // records here.
+        let mut identities = self.store.party_identities(party).await?;
+        identities.retain(|identity| !identity.key().is_kept_apart_claim());
         backoffice.limiter.wait().await;
         let started = std::time::Instant::now();
         let answer = tokio::time::timeout(

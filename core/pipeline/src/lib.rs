@@ -39,6 +39,7 @@ pub mod mail_sink;
 pub mod merge;
 pub mod metrics;
 pub mod outbound;
+pub mod send_limiter;
 pub mod sender;
 pub mod transport_meta;
 pub mod webhooks;

@@ -9,6 +9,7 @@
 //! | `silta_dead_letters_total` | counter | `source`, `stage`, `kind` |
 //! | `silta_outbound_total` | counter | `channel_account`, `outcome` (`sent`, `failed`, `retry`, `dead_lettered`) |
 //! | `silta_outbound_retries_total` | counter | `channel_account` |
+//! | `silta_outbound_rate_limited_total` | counter | `channel_account` (sends put back for a rate limit's free slot) |
 //! | `silta_queue_depth` | gauge | `queue` (`journal_pending`, `outbox_pending`, `inbound_workers`) |
 //! | `silta_dlq_size` | gauge | |
 //! | `silta_backoffice_call_seconds` | histogram | `plugin`, `call` (`lookup`, `record_activity`, `upsert_ticket`) |
@@ -21,6 +22,12 @@ use silta_store::records::QueueDepths;
 /// Count an ingest request by outcome.
 pub fn ingest(channel_account: &str, outcome: &'static str) {
     metrics::counter!("silta_ingest_total", "channel_account" => channel_account.to_owned(), "outcome" => outcome)
+        .increment(1);
+}
+
+/// Count a send put back in the outbox for its rate limit.
+pub fn rate_limited(channel_account: &str) {
+    metrics::counter!("silta_outbound_rate_limited_total", "channel_account" => channel_account.to_owned())
         .increment(1);
 }
 

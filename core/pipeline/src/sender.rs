@@ -215,7 +215,7 @@ impl Sender {
                             let sender = Arc::clone(&this);
                             attempts.spawn(async move {
                                 let id = item.id;
-                                if let Err(err) = sender.attempt(item).await {
+                                if let Err(err) = sender.attempt_within_limits(item).await {
                                     tracing::error!(outbox = id, error = %err, "recording an attempt failed; it will be retried");
                                 }
                                 lock(&sender.in_flight).remove(&id);
@@ -245,7 +245,67 @@ impl Sender {
         })
     }
 
-    /// Make one attempt at `item` and record its result.
+    /// Attempt `item` once its channel account's rate limits allow; one
+    /// that would wait longer than [`RATE_LIMIT_HOLD`] is put back in the
+    /// outbox for its slot instead of holding a sending slot.
+    async fn attempt_within_limits(&self, listed: OutboxItem) -> Result<()> {
+        // The list may have been read before another attempt at this item
+        // finished (sent, retried later or deferred): only a still-due item
+        // is sent, so none goes out twice.
+        let (id, now_ms) = (listed.id, Timestamp::now().as_datetime().timestamp_millis());
+        let due = transact(&*self.store, move |tx| {
+            Box::pin(async move { tx.outbox_item_due(id, now_ms).await })
+        })
+        .await?;
+        let Some(item) = due else {
+            return Ok(());
+        };
+        let channel = self.channels.by_id(item.channel_account)?;
+        let recipient = recipient_of(&item);
+        loop {
+            match channel
+                .limiter
+                .try_take(&recipient, std::time::Instant::now())
+            {
+                Ok(()) => break,
+                Err(wait) if wait <= RATE_LIMIT_HOLD => tokio::time::sleep(wait).await,
+                Err(wait) => return self.defer(&channel, &item, wait).await,
+            }
+        }
+        self.attempt(item).await.map(|_| ())
+    }
+
+    /// Put `item` back, unattempted, until `after` from now.
+    async fn defer(
+        &self,
+        channel: &ChannelAccount,
+        item: &OutboxItem,
+        after: Duration,
+    ) -> Result<()> {
+        metrics::rate_limited(&channel.record.name);
+        let due = Timestamp::now()
+            .as_datetime()
+            .timestamp_millis()
+            .saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
+        let (id, attempts, last_error) = (item.id, item.attempts, item.last_error.clone());
+        transact(&*self.store, move |tx| {
+            Box::pin(async move {
+                tx.update_outbox(
+                    id,
+                    OutboxState::Pending,
+                    attempts,
+                    due,
+                    last_error.as_deref(),
+                )
+                .await
+            })
+        })
+        .await
+        .map_err(PipelineError::from)
+    }
+
+    /// Make one attempt at `item` now, whatever the rate limits, and record
+    /// its result.
     pub async fn attempt(&self, item: OutboxItem) -> Result<Attempt> {
         let channel = self.channels.by_id(item.channel_account)?;
         let attempt_no = item.attempts + 1;
@@ -639,10 +699,27 @@ impl Sender {
                 "outbox item {outbox_id} is being sent right now"
             )));
         }
+        // A replay waits for its rate limit's slot rather than being put back.
+        if let Ok(channel) = self.channels.by_id(fresh.channel_account) {
+            channel.limiter.take(&recipient_of(&fresh)).await;
+        }
         let result = self.attempt(fresh).await;
         lock(&self.in_flight).remove(&outbox_id);
         result
     }
+}
+
+/// Longest a send waits for its rate limit's slot while holding a sending
+/// slot; a longer wait puts it back in the outbox.
+const RATE_LIMIT_HOLD: Duration = Duration::from_millis(250);
+
+/// The recipient's identity value, the key of per-recipient rate limits.
+fn recipient_of(item: &OutboxItem) -> String {
+    item.payload
+        .pointer("/recipient/value")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

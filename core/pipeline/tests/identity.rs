@@ -1,20 +1,22 @@
 //! Identity resolution, cases across channels, and merge/unmerge against a
 //! real store.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use silta_model::{
-    AgentId, Assurance, ChannelAccountId, Direction, FieldDecision, IdempotencyKey, Identity,
-    IdentityKind, IdentityScope, Interaction, InteractionId, InteractionKind, MergeDecider,
-    MergeEvidence, NormalizeOptions, Part, PartyId, Provenance, SenderRole, Timestamp,
+    AgentId, Assurance, ChannelAccountId, FieldDecision, Identity, IdentityKind, InteractionId,
+    MergeDecider, MergeEvidence, PartyId, Timestamp,
 };
 use silta_pipeline::identity_resolution::attach_backoffice_identities;
-use silta_pipeline::linking::{LinkOptions, Linked, Sender, link_interaction, resolve_parties};
+use silta_pipeline::linking::{LinkOptions, Linked};
 use silta_pipeline::merge::{MergeRequest, merge, unmerge};
 use silta_store::records::InteractionsOf;
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
-use silta_store::{Store, StoreError, transact};
+use silta_store::{Store, transact};
+use support::{aborted, identity, message, receive};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -55,30 +57,16 @@ impl World {
         provider_id: &str,
         at: Timestamp,
     ) -> anyhow::Result<Created> {
-        let senders = vec![Sender {
-            identity: sender.clone(),
-            plugin: self.plugin_of(account).into(),
-            channel_account: account,
-        }];
-        let interaction = message(account, self.plugin_of(account), provider_id, sender, at)?;
-        let key = (sender.key(), account);
-        let options = self.options.clone();
-        let linked = transact(&*self.store, move |tx| {
-            Box::pin(async move {
-                let resolved = resolve_parties(tx, &senders).await.map_err(aborted)?;
-                link_interaction(
-                    tx,
-                    interaction,
-                    &resolved[&key],
-                    account,
-                    "test",
-                    None,
-                    &options,
-                )
-                .await
-                .map_err(aborted)
-            })
-        })
+        let plugin = self.plugin_of(account);
+        let interaction = message(account, plugin, provider_id, sender, at)?;
+        let linked = receive(
+            &*self.store,
+            interaction,
+            sender,
+            plugin,
+            account,
+            &self.options,
+        )
         .await?;
         match linked {
             Linked::Created {
@@ -178,60 +166,6 @@ struct Created {
     interaction: InteractionId,
     party: PartyId,
     case: silta_model::CaseId,
-}
-
-fn aborted(err: silta_pipeline::PipelineError) -> StoreError {
-    StoreError::Aborted(err.to_string())
-}
-
-fn identity(kind: IdentityKind, value: &str, assurance: Assurance) -> anyhow::Result<Identity> {
-    Ok(Identity::new(
-        kind,
-        value,
-        IdentityScope::Global,
-        assurance,
-        &NormalizeOptions::default(),
-    )?)
-}
-
-fn message(
-    account: ChannelAccountId,
-    plugin: &str,
-    provider_id: &str,
-    sender: &Identity,
-    at: Timestamp,
-) -> anyhow::Result<Interaction> {
-    Ok(Interaction {
-        id: InteractionId::new(),
-        kind: InteractionKind::Message,
-        direction: Direction::Inbound,
-        sender_role: SenderRole::Customer,
-        sender: sender.key(),
-        recipients: vec![],
-        conversation_id: None,
-        case_id: None,
-        party_id: None,
-        subject: None,
-        parts: vec![Part::Text(format!("message {provider_id}"))],
-        email: None,
-        thread_keys: vec![],
-        occurred_at: at,
-        received_at: at,
-        delivery: vec![],
-        provenance: Provenance {
-            plugin_id: plugin.into(),
-            plugin_version: "0.1.0".into(),
-            provider: plugin.into(),
-            provider_message_id: provider_id.into(),
-            raw_blob_ref: None,
-        },
-        idempotency_key: IdempotencyKey::new(account, plugin, provider_id)?,
-        threading_reason: None,
-        attributes: Default::default(),
-        linking: None,
-        enrichment: None,
-        backoffice_links: Vec::new(),
-    })
 }
 
 fn hours_ago(hours: u64) -> Timestamp {

@@ -1,66 +1,38 @@
 //! Linking against a real store: a long conversation stays cheap and every
 //! message in it still threads replies.
 
+mod support;
+
 use std::sync::Arc;
 
 use silta_model::{
-    Assurance, ChannelAccountId, Direction, IdempotencyKey, Identity, IdentityKind, IdentityScope,
-    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, Provenance, SenderRole,
-    ThreadKey, Timestamp,
+    Assurance, ChannelAccountId, Identity, IdentityKind, Interaction, ThreadKey, Timestamp,
 };
 use silta_pipeline::identity_resolution::Resolution;
 use silta_pipeline::linking::{LinkOptions, Linked, Sender, link_interaction, resolve_parties};
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
 use silta_store::{Store, transact};
+use support::identity;
 
 fn sender() -> anyhow::Result<Identity> {
-    Ok(Identity::new(
+    identity(
         IdentityKind::Email,
         "aino.virtanen@example.fi",
-        IdentityScope::Global,
         Assurance::ChannelAsserted,
-        &NormalizeOptions::default(),
-    )?)
+    )
 }
 
+/// A webhook message in the threads `thread_keys` names.
 fn message(
     account: ChannelAccountId,
     provider_id: &str,
     sender: &Identity,
     thread_keys: Vec<ThreadKey>,
 ) -> anyhow::Result<Interaction> {
-    let now = Timestamp::now();
-    Ok(Interaction {
-        id: InteractionId::new(),
-        kind: InteractionKind::Message,
-        direction: Direction::Inbound,
-        sender_role: SenderRole::Customer,
-        sender: sender.key(),
-        recipients: vec![],
-        conversation_id: None,
-        case_id: None,
-        party_id: None,
-        subject: None,
-        parts: vec![Part::Text(format!("message {provider_id}"))],
-        email: None,
-        thread_keys,
-        occurred_at: now,
-        received_at: now,
-        delivery: vec![],
-        provenance: Provenance {
-            plugin_id: "webhook".into(),
-            plugin_version: "0.1.0".into(),
-            provider: "webhook".into(),
-            provider_message_id: provider_id.into(),
-            raw_blob_ref: None,
-        },
-        idempotency_key: IdempotencyKey::new(account, "webhook", provider_id)?,
-        threading_reason: None,
-        attributes: Default::default(),
-        linking: None,
-        enrichment: None,
-        backoffice_links: Vec::new(),
-    })
+    let mut interaction =
+        support::message(account, "webhook", provider_id, sender, Timestamp::now())?;
+    interaction.thread_keys = thread_keys;
+    Ok(interaction)
 }
 
 async fn link(

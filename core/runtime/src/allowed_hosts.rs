@@ -1,9 +1,13 @@
 //! Outbound host patterns: `scheme://host[:port]`.
 //!
 //! A pattern names a scheme (`http` or `https`), a host (an exact name, an IP
-//! literal, or `*.example.com` for any subdomain) and a port (a number, `*`,
-//! or omitted for the scheme's default). Paths are not allowed: the unit of
-//! trust is the origin.
+//! literal, `*.example.com` for any subdomain, or `*` for any host) and a
+//! port (a number, `*`, or omitted for the scheme's default). Paths are not
+//! allowed: the unit of trust is the origin.
+//!
+//! `*` alone is for manifests of plugins whose server lives wherever the
+//! customer runs it (a CRM, an ERP): the manifest says "any host", and the
+//! operator's grant, which may not use it, names the one origin.
 
 use std::fmt;
 
@@ -17,6 +21,8 @@ enum HostPattern {
     Exact(String),
     /// `*.example.com`: any subdomain of `example.com` (not the apex).
     Subdomains(String),
+    /// `*`: any host (manifests only; see the module docs).
+    Any,
 }
 
 /// The port part of a pattern.
@@ -63,14 +69,16 @@ impl AllowedHost {
         if host.is_empty() {
             return Err(fail("has no host"));
         }
-        let host = if let Some(base) = host.strip_prefix("*.") {
+        let host = if host == "*" {
+            HostPattern::Any
+        } else if let Some(base) = host.strip_prefix("*.") {
             if base.is_empty() || base.contains('*') {
                 return Err(fail("wildcards are only allowed as a leading '*.' label"));
             }
             HostPattern::Subdomains(base.to_string())
         } else if host.contains('*') {
             return Err(fail(
-                "wildcards are only allowed as a leading '*.' label (e.g. 'https://*.example.com')",
+                "wildcards are only allowed as a leading '*.' label (e.g. 'https://*.example.com') or as the whole host",
             ));
         } else {
             HostPattern::Exact(host)
@@ -91,6 +99,11 @@ impl AllowedHost {
         })
     }
 
+    /// Whether the host is `*` (any host).
+    pub fn is_any_host(&self) -> bool {
+        self.host == HostPattern::Any
+    }
+
     /// Does a request to `scheme://host:port` match this pattern?
     pub fn matches(&self, scheme: &str, host: &str, port: u16) -> bool {
         if !self.scheme.eq_ignore_ascii_case(scheme) {
@@ -106,6 +119,7 @@ impl AllowedHost {
             HostPattern::Subdomains(base) => host
                 .strip_suffix(base.as_str())
                 .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.')),
+            HostPattern::Any => !host.is_empty(),
         };
         let port_ok = match self.port {
             PortPattern::Any => true,
@@ -127,6 +141,8 @@ impl AllowedHost {
             (PortPattern::Any, PortPattern::Exact(_)) => false,
         };
         let host_ok = match (&self.host, &other.host) {
+            (_, HostPattern::Any) => true,
+            (HostPattern::Any, _) => false,
             (HostPattern::Exact(a), HostPattern::Exact(b)) => a == b,
             (HostPattern::Exact(a), HostPattern::Subdomains(base)) => a
                 .strip_suffix(base.as_str())
@@ -233,5 +249,20 @@ mod tests {
         assert!(p("http://h:1").is_within(&p("http://h:*")));
         assert!(!p("http://h:*").is_within(&p("http://h:1")));
         assert!(!p("http://h").is_within(&p("https://h")));
+        assert!(p("https://erp.example.com").is_within(&p("https://*:*")));
+        assert!(p("https://*.example.com").is_within(&p("https://*")));
+        assert!(!p("https://*").is_within(&p("https://*.example.com")));
+        assert!(!p("http://erp.example.com").is_within(&p("https://*:*")));
+    }
+
+    #[test]
+    fn any_host_keeps_scheme_and_port() {
+        let any = p("https://*");
+        assert!(any.is_any_host());
+        assert!(any.matches("https", "erp.customer.test", 443));
+        assert!(!any.matches("https", "erp.customer.test", 8443));
+        assert!(!any.matches("http", "erp.customer.test", 443));
+        assert!(p("http://*:*").matches("http", "10.0.0.5", 8000));
+        assert!(!p("https://*.example.com").is_any_host());
     }
 }

@@ -27,6 +27,7 @@ mod limiter;
 pub mod manifest;
 mod output_size;
 mod plugin;
+pub mod rate_limits;
 mod runtime;
 mod state;
 

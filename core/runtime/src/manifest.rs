@@ -16,6 +16,10 @@
 //! memory_bytes = 67108864
 //! deadline_ms = 2000
 //! output_bytes = 4194304
+//!
+//! [rate_limits]                 # a channel provider's send limits
+//! messages_per_second = 30
+//! per_recipient_per_second = 1
 //! ```
 
 use std::collections::BTreeSet;
@@ -27,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowed_hosts::AllowedHost;
 use crate::error::{Error, Result};
+use crate::rate_limits::RateLimits;
 
 /// A plugin's id: lowercase letters, digits and `-`, starting with a letter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -229,6 +234,10 @@ pub struct Manifest {
     /// Limits it needs (capped by [`MAX_LIMITS`] and by the operator).
     #[serde(default)]
     pub limits: Limits,
+    /// A channel provider's send limits, enforced by the host per channel
+    /// account (an operator may set stricter ones).
+    #[serde(default)]
+    pub rate_limits: RateLimits,
 }
 
 impl Manifest {
@@ -280,6 +289,9 @@ impl Manifest {
         }
         if !self.secrets.is_empty() && !self.capabilities.contains(&Capability::Secrets) {
             return fail("secrets is set but capabilities does not include \"secrets\"".into());
+        }
+        if let Some(problem) = self.rate_limits.problem() {
+            return fail(problem);
         }
         let l = &self.limits;
         if l.memory_bytes == 0 || l.deadline_ms == 0 || l.output_bytes == 0 {

@@ -238,6 +238,10 @@ pub trait StoreTx: Send {
     ) -> Result<i64>;
     /// An outbox item.
     async fn outbox_item(&mut self, id: i64) -> Result<Option<OutboxItem>>;
+    /// The outbox item, if it is still pending and due at `now_ms`: what a
+    /// sender checks before an attempt, since the list it read may be older
+    /// than another attempt's result.
+    async fn outbox_item_due(&mut self, id: i64, now_ms: i64) -> Result<Option<OutboxItem>>;
     /// Record an attempt's result.
     async fn update_outbox(
         &mut self,

@@ -407,3 +407,43 @@ async fn blobs_are_kept_once_by_hash_and_only_with_their_unit() -> anyhow::Resul
     assert_eq!(store.blob_size(&other_hash).await?, None);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_is_checkpointed_beside_the_writer_and_stays_small() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = open(&dir).await?;
+    let db = dir.path().join("silta.db");
+    let wal = dir.path().join("silta.db-wal");
+    let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
+    const MB: usize = 1024 * 1024;
+    let mut largest_wal = 0;
+    for n in 0..100u32 {
+        let bytes: Vec<u8> = (0..MB).map(|i| (i as u32 ^ n).to_le_bytes()[0]).collect();
+        let hash = ContentHash::of(&bytes);
+        transact(&store, move |tx| {
+            Box::pin(async move {
+                tx.put_blob(&hash, &bytes).await?;
+                Ok(())
+            })
+        })
+        .await?;
+        largest_wal = largest_wal.max(size(&wal));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The commits never checkpoint; the checkpointer moves the pages into
+    // the database file while the store is open.
+    let started = std::time::Instant::now();
+    while size(&db) < 100 * MB as u64 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the database file holds {} bytes after 100 MB were committed: nothing checkpoints",
+            size(&db)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        largest_wal < 48 * MB as u64,
+        "the log grew to {largest_wal} bytes: it is not restarted after checkpoints"
+    );
+    Ok(())
+}

@@ -51,6 +51,11 @@ fn the_manifest_asks_for_what_the_code_uses() {
         .collect();
     assert_eq!(
         hosts,
-        ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+        [
+            "https://*:*",
+            "http://127.0.0.1:*",
+            "http://localhost:*",
+            "http://[::1]:*"
+        ]
     );
 }

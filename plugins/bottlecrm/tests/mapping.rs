@@ -93,7 +93,7 @@ fn a_contact_becomes_the_partys_background() {
     assert!(!snapshot.contains_key("assigned_to"));
     assert_eq!(
         background.attributes,
-        vec![("bottlecrm.contact_id".to_owned(), "1".to_owned())]
+        vec![("contact_id".to_owned(), "1".to_owned())]
     );
 }
 
@@ -114,10 +114,7 @@ fn unusable_values_from_the_crm_are_left_out() {
     );
     assert_eq!(
         background.attributes[1],
-        (
-            "bottlecrm.assigned_to".to_owned(),
-            "agent@example.test".to_owned()
-        )
+        ("assigned_to".to_owned(), "agent@example.test".to_owned())
     );
 }
 

@@ -52,4 +52,13 @@ fn the_manifest_asks_for_what_the_code_uses() {
             "{port}"
         );
     }
+    // Tryton elsewhere over TLS (the grant names it), never in clear.
+    let allowed = |scheme: &str, port| {
+        manifest
+            .allowed_hosts
+            .iter()
+            .any(|host| host.matches(scheme, "erp.example.com", port))
+    };
+    assert!(allowed("https", 443) && allowed("https", 8443));
+    assert!(!allowed("http", 80) && !allowed("http", 8000));
 }

@@ -10,8 +10,8 @@
 //! `Authorization: JWT <token>`; [`Crm::token`] is one, from a login at start.
 //! Notification e-mails are queued in memory and never sent.
 //!
-//! The helpers talk to the API the way a client does and read its answers
-//! with a small JSON reader of their own (this crate stays free of serde).
+//! The helpers talk to the API the way a client does: JSON over HTTP with
+//! the instance's own `Host` and the administrator's JWT.
 //!
 //! ```no_run
 //! let crm = silta_test_peers::Crm::start()?;
@@ -21,21 +21,19 @@
 //! # anyhow::Ok(())
 //! ```
 
-mod http;
-mod json;
-
 use std::fs::{self, OpenOptions};
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use self::http::{Answer, Call};
-use self::json::{Json, string};
-use crate::ports::{poll, wait_closed};
+use crate::http::{Answer, Call};
+use crate::ports::{free_port, poll, wait_closed};
 use crate::process::{log_tail, terminate};
 
 /// The administrator's login (role `ADMIN`, superuser).
@@ -70,54 +68,72 @@ pub struct Crm {
     dir: TempDir,
 }
 
-/// A contact as the CRM lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A contact as the CRM lists it. Deserializes from BottleCRM's JSON for a
+/// contact (its `address` object gives the city).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CrmContact {
     /// The contact's id.
     pub id: u64,
     /// First name (unique in BottleCRM, case-insensitively).
+    #[serde(default, deserialize_with = "text")]
     pub first_name: String,
     /// Last name.
+    #[serde(default, deserialize_with = "text")]
     pub last_name: String,
     /// Email address (unique).
+    #[serde(default, deserialize_with = "text")]
     pub email: String,
     /// E.164 phone number (unique), if any.
+    #[serde(default)]
     pub phone: Option<String>,
     /// City of its address ("" when none).
+    #[serde(default, rename = "address", deserialize_with = "address_city")]
     pub city: String,
     /// Description ("" when none).
+    #[serde(default, deserialize_with = "text")]
     pub description: String,
 }
 
 /// A comment on a contact: what an agent sees in the contact's history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Deserializes from BottleCRM's JSON for a comment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CrmComment {
     /// The comment's id.
     pub id: u64,
     /// Its text (at most 255 characters).
+    #[serde(default, deserialize_with = "text")]
     pub comment: String,
     /// When it was made (RFC 3339, in the CRM's time zone, `+05:30`).
+    #[serde(default, deserialize_with = "text")]
     pub commented_on: String,
 }
 
-/// A case (BottleCRM's ticket).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A case (BottleCRM's ticket). Deserializes from BottleCRM's JSON for a
+/// case (its `contacts` objects give the ids).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CrmCase {
     /// The case's id.
     pub id: u64,
     /// Its name (unique, at most 64 characters).
+    #[serde(default, deserialize_with = "text")]
     pub name: String,
     /// `New`, `Assigned`, `Pending`, `Closed`, `Rejected` or `Duplicate`.
+    #[serde(default, deserialize_with = "text")]
     pub status: String,
     /// `Low`, `Normal`, `High` or `Urgent`.
+    #[serde(default, deserialize_with = "text")]
     pub priority: String,
     /// `Question`, `Incident` or `Problem` ("" when none).
+    #[serde(default, deserialize_with = "text")]
     pub case_type: String,
     /// `YYYY-MM-DD`; BottleCRM requires it even for open cases.
+    #[serde(default, deserialize_with = "text")]
     pub closed_on: String,
     /// Description ("" when none).
+    #[serde(default, deserialize_with = "text")]
     pub description: String,
     /// Ids of the contacts it concerns.
+    #[serde(default, rename = "contacts", deserialize_with = "contact_ids")]
     pub contact_ids: Vec<u64>,
 }
 
@@ -208,13 +224,13 @@ impl Crm {
                 )
             })?;
         let child = self.child.insert(child);
-        let call = |path| Call {
+        let probe = Call {
             port: self.port,
-            host: &self.host,
             method: "GET",
-            path,
+            path: "/swagger.json",
+            host: Some(&self.host),
             authorization: None,
-            json_body: None,
+            json: None,
             timeout: CALL_TIMEOUT,
         };
         // Only our own server accepts our host name: a 200 here is ours.
@@ -222,7 +238,7 @@ impl Crm {
             if let Some(status) = child.try_wait()? {
                 bail!("the CRM's dev server exited ({status})");
             }
-            Ok(call("/swagger.json").send().is_ok_and(|a| a.status == 200))
+            Ok(probe.send().is_ok_and(|a| a.status == 200))
         });
         let token = ready.and_then(|()| self.login());
         match token {
@@ -301,17 +317,14 @@ impl Crm {
     /// Logs in as the administrator (`POST /api/auth/login/`) and returns a
     /// fresh JWT.
     pub fn login(&self) -> Result<String> {
-        let body = format!(
-            r#"{{"email":{},"password":{}}}"#,
-            string(ADMIN_EMAIL),
-            string(ADMIN_PASSWORD)
-        );
+        #[derive(Deserialize)]
+        struct Login {
+            token: String,
+        }
+        let body = json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD});
         let answer = self.call("POST", "/api/auth/login/", None, Some(&body))?;
-        let json = ok_json(&answer, "login")?;
-        json.get("token")
-            .as_str()
-            .map(str::to_owned)
-            .with_context(|| format!("login answered without a token: {}", answer.body))
+        let login: Login = ok_json(&answer, "login")?;
+        Ok(login.token)
     }
 
     /// Creates a contact and returns its id. BottleCRM refuses a first name
@@ -324,16 +337,12 @@ impl Crm {
         email: &str,
         phone: Option<&str>,
     ) -> Result<u64> {
-        let phone = phone.map(|p| format!(r#","phone":{}"#, string(p)));
-        let body = format!(
-            r#"{{"first_name":{},"last_name":{},"email":{}{}}}"#,
-            string(first_name),
-            string(last_name),
-            string(email),
-            phone.unwrap_or_default()
-        );
+        let mut body = json!({"first_name": first_name, "last_name": last_name, "email": email});
+        if let Some(phone) = phone {
+            body["phone"] = json!(phone);
+        }
         let answer = self.call("POST", "/api/contacts/", Some(&self.token), Some(&body))?;
-        ok_json(&answer, "creating a contact")?;
+        ok_json::<Value>(&answer, "creating a contact")?;
         // The answer carries no id: find the contact by its (unique) email.
         self.contacts()?
             .into_iter()
@@ -344,68 +353,55 @@ impl Crm {
 
     /// Every contact, newest first.
     pub fn contacts(&self) -> Result<Vec<CrmContact>> {
-        let json = self.get_json("/api/contacts/?limit=1000")?;
-        Ok(json
-            .get("contact_obj_list")
-            .items()
-            .iter()
-            .filter_map(contact)
-            .collect())
+        #[derive(Deserialize)]
+        struct Contacts {
+            #[serde(default)]
+            contact_obj_list: Vec<CrmContact>,
+        }
+        let list: Contacts = self.get_json("/api/contacts/?limit=1000")?;
+        Ok(list.contact_obj_list)
     }
 
     /// The contact `id`, or `None` when there is none (the API's 404).
     pub fn contact(&self, id: u64) -> Result<Option<CrmContact>> {
-        let answer = self.get(&format!("/api/contacts/{id}/"))?;
-        if answer.0 == 404 {
+        #[derive(Deserialize)]
+        struct Detail {
+            contact_obj: CrmContact,
+        }
+        let answer = self.call(
+            "GET",
+            &format!("/api/contacts/{id}/"),
+            Some(&self.token),
+            None,
+        )?;
+        if answer.status == 404 {
             return Ok(None);
         }
-        let json = ok_json(&Answer::from(answer), "reading a contact")?;
-        Ok(contact(json.get("contact_obj")))
+        let detail: Detail = ok_json(&answer, "reading a contact")?;
+        Ok(Some(detail.contact_obj))
     }
 
     /// The comments on contact `id`, oldest first: where the bottlecrm plugin
     /// records activities.
     pub fn comments(&self, contact_id: u64) -> Result<Vec<CrmComment>> {
-        let json = self.get_json(&format!("/api/contacts/{contact_id}/"))?;
-        Ok(json
-            .get("comments")
-            .items()
-            .iter()
-            .filter_map(|c| {
-                Some(CrmComment {
-                    id: c.get("id").as_u64()?,
-                    comment: c.get("comment").text(),
-                    commented_on: c.get("commented_on").text(),
-                })
-            })
-            .collect())
+        #[derive(Deserialize)]
+        struct Detail {
+            #[serde(default)]
+            comments: Vec<CrmComment>,
+        }
+        let detail: Detail = self.get_json(&format!("/api/contacts/{contact_id}/"))?;
+        Ok(detail.comments)
     }
 
     /// Every case, newest first.
     pub fn cases(&self) -> Result<Vec<CrmCase>> {
-        let json = self.get_json("/api/cases/?limit=1000")?;
-        Ok(json
-            .get("cases")
-            .items()
-            .iter()
-            .filter_map(|c| {
-                Some(CrmCase {
-                    id: c.get("id").as_u64()?,
-                    name: c.get("name").text(),
-                    status: c.get("status").text(),
-                    priority: c.get("priority").text(),
-                    case_type: c.get("case_type").text(),
-                    closed_on: c.get("closed_on").text(),
-                    description: c.get("description").text(),
-                    contact_ids: c
-                        .get("contacts")
-                        .items()
-                        .iter()
-                        .filter_map(|c| c.get("id").as_u64())
-                        .collect(),
-                })
-            })
-            .collect())
+        #[derive(Deserialize)]
+        struct Cases {
+            #[serde(default)]
+            cases: Vec<CrmCase>,
+        }
+        let list: Cases = self.get_json("/api/cases/?limit=1000")?;
+        Ok(list.cases)
     }
 
     /// The case `id`, or `None` when there is none. (BottleCRM answers 500
@@ -420,7 +416,7 @@ impl Crm {
         Ok((answer.status, answer.body))
     }
 
-    fn get_json(&self, path: &str) -> Result<Json> {
+    fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let answer = self.call("GET", path, Some(&self.token), None)?;
         ok_json(&answer, path)
     }
@@ -430,17 +426,17 @@ impl Crm {
         method: &str,
         path: &str,
         token: Option<&str>,
-        json_body: Option<&str>,
+        json: Option<&Value>,
     ) -> Result<Answer> {
         let authorization = token.map(|t| format!("JWT {t}"));
         let host = format!("{}:{}", self.host, self.port);
         Call {
             port: self.port,
-            host: &host,
             method,
             path,
+            host: Some(&host),
             authorization: authorization.as_deref(),
-            json_body,
+            json,
             timeout: CALL_TIMEOUT,
         }
         .send()
@@ -472,35 +468,47 @@ impl Drop for Crm {
     }
 }
 
-impl From<(u16, String)> for Answer {
-    fn from((status, body): (u16, String)) -> Self {
-        Answer { status, body }
-    }
-}
+// === JSON ===
 
-/// The body of a 2xx answer that is not BottleCRM's `{"error": true, ...}`.
-fn ok_json(answer: &Answer, what: &str) -> Result<Json> {
-    let json = Json::parse(&answer.body);
-    match json {
-        Ok(json)
-            if (200..300).contains(&answer.status) && json.get("error") != &Json::Bool(true) =>
-        {
-            Ok(json)
-        }
-        _ => bail!("{what}: HTTP {}: {}", answer.status, answer.body),
+/// The body of a 2xx answer that is not BottleCRM's `{"error": true, ...}`,
+/// read as `T`.
+fn ok_json<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T> {
+    let failed = || anyhow!("{what}: HTTP {}: {}", answer.status, answer.body);
+    let json: Value = serde_json::from_str(&answer.body).map_err(|_| failed())?;
+    if !(200..300).contains(&answer.status) || json.get("error") == Some(&Value::Bool(true)) {
+        return Err(failed());
     }
-}
-
-fn contact(c: &Json) -> Option<CrmContact> {
-    Some(CrmContact {
-        id: c.get("id").as_u64()?,
-        first_name: c.get("first_name").text(),
-        last_name: c.get("last_name").text(),
-        email: c.get("email").text(),
-        phone: c.get("phone").as_str().map(str::to_owned),
-        city: c.get("address").get("city").text(),
-        description: c.get("description").text(),
+    T::deserialize(json).with_context(|| {
+        format!(
+            "{what}: unexpected answer, HTTP {}: {}",
+            answer.status, answer.body
+        )
     })
+}
+
+/// A string that BottleCRM may send as `null`: "" then.
+fn text<'de, D: Deserializer<'de>>(value: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(value)?.unwrap_or_default())
+}
+
+/// The city of a contact's `address` object, which may be `null`.
+fn address_city<'de, D: Deserializer<'de>>(value: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    struct Address {
+        #[serde(default, deserialize_with = "text")]
+        city: String,
+    }
+    Ok(Option::<Address>::deserialize(value)?.map_or_else(String::new, |a| a.city))
+}
+
+/// The ids of a case's `contacts` objects.
+fn contact_ids<'de, D: Deserializer<'de>>(value: D) -> Result<Vec<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Contact {
+        id: u64,
+    }
+    let contacts = Option::<Vec<Contact>>::deserialize(value)?;
+    Ok(contacts.into_iter().flatten().map(|c| c.id).collect())
 }
 
 /// The venv's python and the template database; fails, naming the script,
@@ -520,16 +528,141 @@ fn installation() -> Result<(PathBuf, PathBuf)> {
     Ok((python, template.join("crm.sqlite3")))
 }
 
-/// A port nobody listens on right now (bind 127.0.0.1:0, then release it).
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("binding 127.0.0.1:0 to find a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
 /// Whether a start failed because another process holds our port (Django:
 /// "Error: That port is already in use.").
 fn port_was_taken(e: &anyhow::Error) -> bool {
     let text = format!("{e:#}");
     text.contains("port is already in use") || text.contains("Address already in use")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::ports::is_open;
+
+    #[test]
+    fn starts_seeds_reads_stops_and_starts_again_on_the_same_port() {
+        let started = Instant::now();
+        let mut crm = Crm::start().unwrap();
+        eprintln!("started in {:?}", started.elapsed());
+        let aino = crm
+            .create_contact(
+                "Aino \"A\"",
+                "Virtanen",
+                "aino@example.fi",
+                Some("+358401234567"),
+            )
+            .unwrap();
+        let bo = crm
+            .create_contact("Bo", "Ek", "bo@example.se", None)
+            .unwrap();
+        let listed = crm.contacts().unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        let read = crm.contact(aino).unwrap().unwrap();
+        assert_eq!(read.first_name, "Aino \"A\"");
+        assert_eq!(read.email, "aino@example.fi");
+        assert_eq!(read.phone.as_deref(), Some("+358401234567"));
+        assert_eq!(crm.contact(bo).unwrap().unwrap().phone, None);
+        assert_eq!(crm.contact(999_999).unwrap(), None);
+        // The same first name again: refused, with BottleCRM's answer.
+        let err = crm
+            .create_contact("aino \"a\"", "Other", "other@example.fi", None)
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("HTTP 400"), "{err:#}");
+
+        let comment = json!({"comment": "Called about order 17"});
+        let path = format!("/api/contacts/{aino}/");
+        let answer = crm
+            .call("POST", &path, Some(crm.token()), Some(&comment))
+            .unwrap();
+        assert!((200..300).contains(&answer.status), "{}", answer.body);
+        let comments = crm.comments(aino).unwrap();
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert_eq!(comments[0].comment, "Called about order 17");
+        assert!(!comments[0].commented_on.is_empty());
+
+        let case = json!({
+            "name": "Broken widget",
+            "status": "New",
+            "priority": "High",
+            "type_of_case": "Problem",
+            "closed_on": "2026-11-20",
+            "description": "It broke.",
+            "contacts": format!("[{aino},{bo}]"),
+        });
+        let answer = crm
+            .call("POST", "/api/cases/", Some(crm.token()), Some(&case))
+            .unwrap();
+        ok_json::<Value>(&answer, "creating a case").unwrap();
+        let cases = crm.cases().unwrap();
+        assert_eq!(cases.len(), 1, "{cases:?}");
+        let case = crm.case(cases[0].id).unwrap().unwrap();
+        assert_eq!(
+            (
+                case.name.as_str(),
+                case.status.as_str(),
+                case.priority.as_str()
+            ),
+            ("Broken widget", "New", "High")
+        );
+        assert_eq!(case.case_type, "Problem");
+        assert_eq!(case.closed_on, "2026-11-20");
+        let mut contact_ids = case.contact_ids.clone();
+        contact_ids.sort_unstable();
+        assert_eq!(contact_ids, [aino, bo]);
+        assert_eq!(crm.case(case.id + 1).unwrap(), None);
+
+        let port = crm.port();
+        let token = crm.token().to_owned();
+        crm.stop().unwrap();
+        assert!(!is_open(port));
+        assert!(!crm.is_running());
+        crm.start_again().unwrap();
+        assert_eq!(crm.port(), port);
+        assert_eq!(crm.contact(aino).unwrap(), Some(read));
+        // The token from the first start still works.
+        let (status, body) = crm.get("/api/contacts/?limit=1").unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_ne!(token, "");
+        drop(crm);
+        assert!(!is_open(port));
+    }
+
+    #[test]
+    fn reads_only_good_answers() {
+        let answer = |status, body: &str| Answer {
+            status,
+            body: body.to_owned(),
+        };
+        let ok: Value = ok_json(&answer(200, r#"{"a": 1}"#), "x").unwrap();
+        assert_eq!(ok, json!({"a": 1}));
+        for (status, body) in [
+            (200, r#"{"error": true, "errors": "no"}"#),
+            (404, r#"{"a": 1}"#),
+            (200, "<html>"),
+        ] {
+            let err = ok_json::<Value>(&answer(status, body), "x").unwrap_err();
+            assert_eq!(err.to_string(), format!("x: HTTP {status}: {body}"));
+        }
+        let contact: CrmContact = serde_json::from_value(json!({
+            "id": 3, "first_name": "A", "last_name": null, "email": "a@b.c",
+            "phone": null, "address": null, "description": null, "teams": [],
+        }))
+        .unwrap();
+        assert_eq!(contact.city, "");
+        assert_eq!(contact.last_name, "");
+        let contact: CrmContact =
+            serde_json::from_value(json!({"id": 3, "address": {"city": "Turku"}})).unwrap();
+        assert_eq!(contact.city, "Turku");
+        let case: CrmCase =
+            serde_json::from_value(json!({"id": 1, "contacts": [{"id": 4}, {"id": 5}]})).unwrap();
+        assert_eq!(case.contact_ids, [4, 5]);
+        let err = ok_json::<CrmCase>(&answer(200, r#"{"id": "x"}"#), "x").unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with(r#"x: unexpected answer, HTTP 200: {"id": "x"}: "#),
+            "{err:#}"
+        );
+    }
 }

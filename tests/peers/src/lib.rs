@@ -23,6 +23,7 @@
 mod accounts;
 mod crm;
 mod dovecot;
+mod http;
 mod instance;
 mod ports;
 mod postfix;

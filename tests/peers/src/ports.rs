@@ -37,6 +37,15 @@ impl Ports {
     }
 }
 
+/// A port nobody listens on right now (bind 127.0.0.1:0, then release it), for
+/// a server of one port. Another process may take it before the server binds
+/// it; the caller retries the start on that.
+pub(crate) fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .context("binding 127.0.0.1:0 to find a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
 fn addr(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }

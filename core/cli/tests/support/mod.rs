@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod mail;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -72,6 +74,8 @@ pub struct Config {
     pub env: Vec<(String, String)>,
     /// Outbound attempts before dead-lettering (default 3).
     pub max_attempts: Option<u32>,
+    /// More keys for the `shop` channel account (`rate_limits = {...}`).
+    pub account_toml: String,
 }
 
 impl Config {
@@ -106,7 +110,8 @@ capabilities = ["log", "secrets", "config"]
             out.push_str("secrets = { signing-key = { env = \"SILTA_WEBHOOK_SIGNING_KEY\" } }\n");
         }
         out.push_str(&format!(
-            "\n[[channel_accounts]]\nname = \"{ACCOUNT}\"\nplugin = \"webhook\"\n"
+            "\n[[channel_accounts]]\nname = \"{ACCOUNT}\"\nplugin = \"webhook\"\n{}\n",
+            self.account_toml
         ));
         out.push_str(&self.extra_toml);
         out
@@ -326,6 +331,30 @@ impl Client {
         )
         .await
         .unwrap_or_else(|err| panic!("{method} {path}: {err:#}"))
+    }
+
+    /// The interaction with this provider message id, once it is linked to
+    /// a party (waits up to 60 s).
+    pub async fn linked_interaction(&self, provider_message_id: &str) -> Value {
+        let what = format!("message {provider_message_id} linked to a party");
+        eventually(Duration::from_secs(60), &what, || async {
+            self.all_interactions().await.into_iter().find(|i| {
+                i["provenance"]["provider_message_id"] == provider_message_id
+                    && i["party_id"].is_string()
+            })
+        })
+        .await
+    }
+
+    /// An authorized `POST` of a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.call(
+            "POST",
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await
     }
 
     /// `POST /v1/conversations/{id}/messages` with `text`; returns the
@@ -588,6 +617,8 @@ pub struct Received {
     pub body: Bytes,
     /// The status it answered.
     pub answered: u16,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 /// A loopback HTTP server that answers the n-th request (from 0) with
@@ -633,6 +664,7 @@ impl Receiver {
                                 signature,
                                 body,
                                 answered: status,
+                                at: Instant::now(),
                             });
                             Ok::<_, hyper::Error>(
                                 hyper::Response::builder()

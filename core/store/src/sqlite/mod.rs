@@ -3,8 +3,11 @@
 //! One file under the data directory. Reads use a small pool of
 //! connections; every write goes through the [writer](writer) thread, which
 //! commits concurrent units of work together with `synchronous = FULL`,
-//! so a unit is on disk (fsync'd) when [`Store::run_tx`] returns.
+//! so a unit is on disk (fsync'd) when [`Store::run_tx`] returns. The
+//! [checkpointer](checkpointer) moves the log into the database file on a
+//! thread of its own.
 
+mod checkpointer;
 mod codec;
 mod reads;
 mod rows;
@@ -123,6 +126,7 @@ impl SqliteStore {
             tokio::runtime::Handle::current(),
         )
         .map_err(|err| StoreError::Aborted(format!("starting the store writer thread: {err}")))?;
+        checkpointer::spawn_checkpointer(path, BUSY_TIMEOUT, Arc::downgrade(&stats))?;
         tracing::info!(path = %path.display(), "store open (SQLite, WAL)");
         Ok(Self {
             reads,
@@ -158,7 +162,8 @@ const CACHED_STATEMENTS: usize = 128;
 /// The WAL file is truncated to this size after a checkpoint.
 const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// The writer's connection: the same settings as the migrating one.
+/// The writer's connection: the same settings as the migrating one, but
+/// it never checkpoints (the [checkpointer](checkpointer) does).
 fn open_writer(path: &Path, fsync: bool) -> Result<rusqlite::Connection> {
     let conn =
         rusqlite::Connection::open(path).map_err(StoreError::db("open database for writing"))?;
@@ -168,7 +173,7 @@ fn open_writer(path: &Path, fsync: bool) -> Result<rusqlite::Connection> {
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
          PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-         PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};"
+         PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}; PRAGMA wal_autocheckpoint = 0;"
     ))
     .map_err(StoreError::db("configure the writer connection"))?;
     conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);

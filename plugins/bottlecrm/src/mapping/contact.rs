@@ -225,10 +225,10 @@ pub fn background(contact: &Contact, settings: &Settings) -> Background {
             Err(_) => silta_sdk::warn!("contact {}: its phone is not E.164; left out", contact.id),
         }
     }
-    let mut attributes = vec![("bottlecrm.contact_id".to_owned(), contact.id.to_string())];
+    let mut attributes = vec![("contact_id".to_owned(), contact.id.to_string())];
     let assigned = contact.assigned_to();
     if !assigned.is_empty() {
-        attributes.push(("bottlecrm.assigned_to".to_owned(), assigned));
+        attributes.push(("assigned_to".to_owned(), assigned));
     }
     Background {
         display_name,
