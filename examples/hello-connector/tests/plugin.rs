@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use hello_connector::{Hello, ID, SIGNING_KEY};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use silta_compliance::{ChannelSpec, check_channel};
+use silta_compliance::{ChannelSpec, Delivery, check_channel};
 use silta_plugin_test::contract::{Normalized, OutboundMessage, TransportRequest};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::manifest::{Capability, Manifest, World};
@@ -164,7 +164,9 @@ async fn hello_passes_the_compliance_suite() {
         outbound: reply(plugin.channel_account().to_string()),
         plugin,
         fixtures: crate_dir().join("tests/fixtures"),
-        sign: |body| vec![("x-hello-signature".to_owned(), sign(body))],
+        delivery: Delivery::Webhook {
+            sign: |body| vec![("x-hello-signature".to_owned(), sign(body))],
+        },
     };
     let checked = check_channel(&spec).await;
     assert!(checked >= 4, "only {checked} fixtures checked");

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use silta_compliance::{ChannelSpec, MailChannelSpec, check_channel, check_mail_channel};
+use silta_compliance::{ChannelSpec, Delivery, check_channel};
 use silta_model::{
     Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey,
 };
@@ -59,7 +59,7 @@ async fn webhook_plugin_is_compliant() {
         outbound: outbound(plugin.channel_account().to_string()),
         plugin,
         fixtures: repo().join("plugins/webhook/tests/fixtures"),
-        sign: sign_webhook,
+        delivery: Delivery::Webhook { sign: sign_webhook },
     };
     let checked = check_channel(&spec).await;
     assert!(checked >= 12, "only {checked} fixtures checked");
@@ -81,13 +81,15 @@ fn unreadable_email(path: &std::path::Path) -> bool {
 #[tokio::test]
 async fn email_plugin_is_compliant() {
     let plugin = start_email().await;
-    let spec = MailChannelSpec {
+    let spec = ChannelSpec {
         outbound: outbound(plugin.channel_account().to_string()),
         plugin,
         fixtures: repo().join("plugins/email/tests/fixtures"),
-        unreadable: unreadable_email,
+        delivery: Delivery::Mailbox {
+            unreadable: unreadable_email,
+        },
     };
-    let checked = check_mail_channel(&spec).await;
+    let checked = check_channel(&spec).await;
     assert!(checked >= 40, "only {checked} fixtures checked");
 }
 
