@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use silta_test_peers::{Crm, MailServers, SaleLine, Tryton};
 use support::mail::{Mail, SUPPORT, email_config};
-use support::{Client, Config, KEY, Silta, eventually};
+use support::{Client, Config, KEY, Silta, eventually, webhook};
 
 /// How long a back-office round (lookup, activity) may take here.
 const ENRICHED: Duration = Duration::from_secs(90);
@@ -57,12 +57,6 @@ max_attempts = 1000
         ("SILTA_BOTTLECRM_TOKEN".to_owned(), crm.token().to_owned()),
     ]);
     config
-}
-
-fn webhook(id: &str, sender: Value, text: &str) -> Vec<u8> {
-    json!({ "id": id, "sender": sender, "text": text })
-        .to_string()
-        .into_bytes()
 }
 
 fn id(value: &Value) -> &str {

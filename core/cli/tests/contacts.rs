@@ -5,14 +5,8 @@
 
 mod support;
 
-use serde_json::{Value, json};
-use support::{Client, Config, KEY, Silta};
-
-fn webhook(id: &str, sender: Value, text: &str) -> Vec<u8> {
-    json!({ "id": id, "sender": sender, "text": text })
-        .to_string()
-        .into_bytes()
-}
+use serde_json::json;
+use support::{Client, Config, KEY, Silta, webhook};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_see_why_and_merge_unmerge_and_answer_on_the_case() {

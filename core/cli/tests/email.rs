@@ -14,19 +14,6 @@ use silta_test_peers::MailServers;
 use support::mail::{Mail, SUPPORT, email_config};
 use support::{Config, Silta};
 
-/// The interaction whose provider message id is `message_id`, once linked.
-async fn wait_interaction(silta: &Silta, message_id: &str) -> Value {
-    let what = format!("message {message_id} in the timeline");
-    support::eventually(Duration::from_secs(60), &what, || async {
-        silta
-            .all_interactions()
-            .await
-            .into_iter()
-            .find(|i| i["provenance"]["provider_message_id"] == message_id)
-    })
-    .await
-}
-
 fn header<'a>(message: &'a mail_parser::Message<'a>, name: &'static str) -> Option<&'a str> {
     message.header_raw(name).map(str::trim)
 }
@@ -48,7 +35,7 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
     }
     .send(&mail)
     .await?;
-    let first = wait_interaction(&silta, "m1@customer.test").await;
+    let first = silta.linked_interaction("m1@customer.test").await;
     let party = first["party_id"].as_str().expect("party").to_owned();
     let conversation = first["conversation_id"]
         .as_str()
@@ -124,7 +111,7 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
     }
     .send(&mail)
     .await?;
-    let outlook = wait_interaction(&silta, "m2@customer.test").await;
+    let outlook = silta.linked_interaction("m2@customer.test").await;
     assert_eq!(outlook["conversation_id"], conversation.as_str());
 
     // 4. A reply to the token address that quotes a message Silta never saw.
@@ -141,7 +128,7 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
     }
     .send(&mail)
     .await?;
-    let token_reply = wait_interaction(&silta, "m3@customer.test").await;
+    let token_reply = silta.linked_interaction("m3@customer.test").await;
     assert_eq!(token_reply["conversation_id"], conversation.as_str());
 
     // 5. Someone else with the same subject starts their own conversation.
@@ -155,7 +142,7 @@ async fn a_customer_email_is_answered_and_every_kind_of_reply_threads() -> anyho
     }
     .send(&mail)
     .await?;
-    let other = wait_interaction(&silta, "b1@customer.test").await;
+    let other = silta.linked_interaction("b1@customer.test").await;
     assert_ne!(other["conversation_id"], conversation.as_str());
     assert_ne!(other["party_id"], party.as_str());
 
@@ -209,7 +196,7 @@ async fn attachments_are_kept_and_sent_and_replies_go_to_reply_to() -> anyhow::R
         .build()
         .send_raw(&envelope, &form_message_with_pdf(&pdf))
         .await?;
-    let stored = wait_interaction(&silta, "form-1@customer.test").await;
+    let stored = silta.linked_interaction("form-1@customer.test").await;
     let id = stored["id"].as_str().expect("id").to_owned();
     assert_eq!(
         stored["email"]["reply_to"],
@@ -353,7 +340,7 @@ async fn write_in_and_reply(
     }
     .send(mail)
     .await?;
-    let first = wait_interaction(silta, message_id).await;
+    let first = silta.linked_interaction(message_id).await;
     let conversation = first["conversation_id"]
         .as_str()
         .expect("conversation")
@@ -529,12 +516,14 @@ async fn mail_servers_going_away_lose_nothing() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     mail.start_imap()?;
     for n in 0..5 {
-        wait_interaction(&silta, &format!("down-{n}@customer.test")).await;
+        silta
+            .linked_interaction(&format!("down-{n}@customer.test"))
+            .await;
     }
 
     // Postfix goes away while a reply is due: it is retried, then sent.
     mail.stop_smtp()?;
-    let conversation = wait_interaction(&silta, "down-0@customer.test").await["conversation_id"]
+    let conversation = silta.linked_interaction("down-0@customer.test").await["conversation_id"]
         .as_str()
         .expect("conversation")
         .to_owned();
@@ -669,7 +658,7 @@ async fn an_unreadable_message_is_dead_lettered_and_the_mailbox_goes_on() -> any
     }
     .send(&mail)
     .await?;
-    wait_interaction(&silta, "before@customer.test").await;
+    silta.linked_interaction("before@customer.test").await;
 
     // Another delivery agent drops a file that is not an email at all
     // into the mailbox (Maildir: written to tmp/, renamed into new/).
@@ -694,7 +683,7 @@ async fn an_unreadable_message_is_dead_lettered_and_the_mailbox_goes_on() -> any
     }
     .send(&mail)
     .await?;
-    wait_interaction(&silta, "after@customer.test").await;
+    silta.linked_interaction("after@customer.test").await;
 
     let letter = support::eventually(
         Duration::from_secs(30),

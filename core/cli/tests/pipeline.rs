@@ -347,18 +347,7 @@ async fn ingest_and_find(silta: &Silta, id: &str) -> Value {
         .await
         .expect("ingest");
     assert_eq!(reply.status, 202, "{}", reply.text());
-    eventually(
-        Duration::from_secs(30),
-        "the message in a timeline",
-        || async {
-            silta
-                .all_interactions()
-                .await
-                .into_iter()
-                .find(|i| provider_id(i) == id)
-        },
-    )
-    .await
+    silta.linked_interaction(id).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -549,15 +538,7 @@ async fn replies_are_spaced_by_the_channel_rate_limits_without_holding_up_others
         .await
         .expect("ingest");
     assert_eq!(accepted.status, 202);
-    let other = eventually(Duration::from_secs(30), "the other customer", || async {
-        silta
-            .all_interactions()
-            .await
-            .into_iter()
-            .find(|i| provider_id(i) == "m-other" && i["conversation_id"].is_string())
-    })
-    .await;
-    let other = conversation_of(&other);
+    let other = conversation_of(&silta.linked_interaction("m-other").await);
 
     // Six replies to one customer, then one to another.
     for n in 0..6 {

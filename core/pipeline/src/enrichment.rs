@@ -13,11 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use silta_model::{BackofficeLink, Enrichment, Interaction, PartyId, Timestamp};
+use silta_model::{BackofficeLink, Enrichment, Interaction, InteractionId, PartyId, Timestamp};
 use silta_runtime::Plugin;
 use silta_runtime::contract::{Activity, Background};
 use silta_store::records::EnrichmentJob;
-use silta_store::{Store, transact};
+use silta_store::{Store, StoreTx, transact};
 use tokio::sync::{Mutex, watch};
 use tokio::task::JoinSet;
 
@@ -26,6 +26,28 @@ use crate::error::{Result, into_store_error};
 use crate::events;
 use crate::failure::Failure;
 use crate::identity_resolution::{attach_backoffice_identities, survivor};
+
+/// What a new interaction's enrichment starts as: pending when any back
+/// office is configured.
+#[must_use]
+pub fn initial_state(plugins: &[String]) -> Option<Enrichment> {
+    (!plugins.is_empty()).then_some(Enrichment::Pending)
+}
+
+/// Queue `interaction` for each back office, due now, in the caller's
+/// transaction. Call it after the interaction is inserted: a job
+/// references its interaction.
+pub async fn queue(
+    tx: &mut dyn StoreTx,
+    interaction: InteractionId,
+    plugins: &[String],
+) -> silta_store::Result<()> {
+    let due = Timestamp::now().as_datetime().timestamp_millis();
+    for plugin in plugins {
+        tx.enqueue_enrichment(interaction, plugin, due).await?;
+    }
+    Ok(())
+}
 
 /// How one back-office plugin is used.
 #[derive(Debug, Clone)]

@@ -22,15 +22,15 @@ use std::collections::HashMap;
 
 use silta_model::{
     Case, CaseId, CaseStatus, ChannelAccountId, Conversation, ConversationId, DeliveryEvent,
-    DeliveryUpdate, Enrichment, Identity, IdentityKey, Interaction, LinkDecision,
-    LinkingExplanation, PartyId, ThreadKey,
+    DeliveryUpdate, Identity, IdentityKey, Interaction, LinkDecision, LinkingExplanation, PartyId,
+    ThreadKey,
 };
 use silta_store::StoreTx;
 use silta_store::records::NewEvent;
 
 use crate::error::Result;
-use crate::events;
 use crate::identity_resolution::{Claimant, Resolution, resolve_sender};
+use crate::{enrichment, events};
 
 /// What linking one item did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,9 +211,7 @@ pub async fn link_interaction(
         conversation: conversation_decision,
         case: case_decision,
     });
-    if !options.backoffice_plugins.is_empty() {
-        interaction.enrichment = Some(Enrichment::Pending);
-    }
+    interaction.enrichment = enrichment::initial_state(&options.backoffice_plugins);
 
     tx.save_case(&case).await?;
     tx.save_conversation(&conversation, &new_keys).await?;
@@ -222,13 +220,7 @@ pub async fn link_interaction(
         // is rolled back by the caller's error handling otherwise.
         return Ok(Linked::Duplicate(interaction.id));
     }
-    // After the insert: a job references its interaction.
-    let due = silta_model::Timestamp::now()
-        .as_datetime()
-        .timestamp_millis();
-    for plugin in &options.backoffice_plugins {
-        tx.enqueue_enrichment(interaction.id, plugin, due).await?;
-    }
+    enrichment::queue(tx, interaction.id, &options.backoffice_plugins).await?;
     if case_is_new {
         pending_events.push(events::case_opened(&case));
     }

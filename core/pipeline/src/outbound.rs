@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use silta_model::{
     Assurance, Case, CaseId, Conversation, ConversationId, DeliveryEvent, DeliveryState, Direction,
-    EmailHeaders, Enrichment, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope,
-    Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance,
-    SenderRole, ThreadKey, Timestamp,
+    EmailHeaders, IdempotencyKey, Identity, IdentityKey, IdentityKind, IdentityScope, Interaction,
+    InteractionId, InteractionKind, NormalizeOptions, Part, PartyId, Provenance, SenderRole,
+    ThreadKey, Timestamp,
 };
 use silta_runtime::contract::OutboundMessage;
 use silta_store::{Store, StoreError, StoreTx, transact};
@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 
 use crate::channels::{ChannelAccount, Channels};
 use crate::error::{PipelineError, Result};
-use crate::events;
+use crate::{enrichment, events};
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -456,7 +456,7 @@ async fn queue(
         threading_reason: Some(format!("sent by Silta in conversation {}", conv.id)),
         attributes: Default::default(),
         linking: None,
-        enrichment: (!backoffice.is_empty()).then_some(Enrichment::Pending),
+        enrichment: enrichment::initial_state(backoffice),
         backoffice_links: Vec::new(),
     };
     if let Some(mut case) = tx.case(case_id).await? {
@@ -469,11 +469,7 @@ async fn queue(
     conv.last_activity_at = now;
     tx.save_conversation(conv, &[token]).await?;
     tx.insert_interaction(&interaction, None).await?;
-    // After the insert: a job references its interaction.
-    for plugin in backoffice {
-        tx.enqueue_enrichment(id, plugin, now.as_datetime().timestamp_millis())
-            .await?;
-    }
+    enrichment::queue(tx, id, backoffice).await?;
     let payload = serde_json::to_value(&payload)
         .map_err(|err| StoreError::Aborted(format!("outbox payload: {err}")))?;
     tx.enqueue_outbox(id, account, &payload, now.as_datetime().timestamp_millis())

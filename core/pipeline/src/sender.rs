@@ -253,11 +253,7 @@ impl Sender {
         // finished (sent, retried later or deferred): only a still-due item
         // is sent, so none goes out twice.
         let (id, now_ms) = (listed.id, Timestamp::now().as_datetime().timestamp_millis());
-        let due = transact(&*self.store, move |tx| {
-            Box::pin(async move { tx.outbox_item_due(id, now_ms).await })
-        })
-        .await?;
-        let Some(item) = due else {
+        let Some(item) = self.store.outbox_item_due(id, now_ms).await? else {
             return Ok(());
         };
         let channel = self.channels.by_id(item.channel_account)?;

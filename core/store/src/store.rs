@@ -86,6 +86,10 @@ pub trait Store: Send + Sync + 'static {
     async fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>>;
     /// The earliest `next_attempt_ms` of a pending outbox item.
     async fn outbox_next_due(&self) -> Result<Option<i64>>;
+    /// The outbox item, if it is still pending and due at `now_ms`: what a
+    /// sender checks before an attempt, since the list it read may be older
+    /// than another attempt's result.
+    async fn outbox_item_due(&self, id: i64, now_ms: i64) -> Result<Option<OutboxItem>>;
 
     /// Webhook subscriptions.
     async fn webhook_subscriptions(&self) -> Result<Vec<WebhookSubscription>>;
@@ -238,10 +242,6 @@ pub trait StoreTx: Send {
     ) -> Result<i64>;
     /// An outbox item.
     async fn outbox_item(&mut self, id: i64) -> Result<Option<OutboxItem>>;
-    /// The outbox item, if it is still pending and due at `now_ms`: what a
-    /// sender checks before an attempt, since the list it read may be older
-    /// than another attempt's result.
-    async fn outbox_item_due(&mut self, id: i64, now_ms: i64) -> Result<Option<OutboxItem>>;
     /// Record an attempt's result.
     async fn update_outbox(
         &mut self,

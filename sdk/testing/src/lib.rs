@@ -26,12 +26,14 @@
 //! - [`build`]: compiling a plugin crate to a component.
 //! - [`golden`]: golden files with `BLESS=1`.
 //! - [`samples`]: generated inputs too large to check in (a 25 MB email).
+//! - [`plugin_manifest`]: the crate's `plugin.toml`, checked against `describe`.
 //! - [`manifest`] and [`contract`]: the host's own manifest parser and contract types.
 
 pub mod build;
 mod error;
 pub mod golden;
 mod harness;
+pub mod plugin_manifest;
 pub mod recording;
 pub mod samples;
 

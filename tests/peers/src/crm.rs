@@ -21,9 +21,9 @@
 //! # anyhow::Ok(())
 //! ```
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -33,8 +33,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::http::{Answer, Call};
-use crate::ports::{free_port, poll, wait_closed};
-use crate::process::{log_tail, terminate};
+use crate::ports::{free_port, poll};
+use crate::process::{ServerProcess, log_tail};
 
 /// The administrator's login (role `ADMIN`, superuser).
 const ADMIN_EMAIL: &str = "admin@example.test";
@@ -58,7 +58,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// [`Crm::start_again`] take it down and bring it back on the same port with
 /// the same data, for tests of a CRM that goes away.
 pub struct Crm {
-    child: Option<Child>,
+    server: ServerProcess,
     port: u16,
     /// A host name only this instance's server accepts.
     host: String,
@@ -182,9 +182,10 @@ impl Crm {
             |c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'),
             "-",
         );
+        let port = free_port()?;
         let mut crm = Crm {
-            child: None,
-            port: free_port()?,
+            server: ServerProcess::new("the CRM's dev server", vec![port]),
+            port,
             host,
             python: python.to_path_buf(),
             token: String::new(),
@@ -197,33 +198,22 @@ impl Crm {
     /// Starts the server again after [`Crm::stop`], on the same port with the
     /// same data; returns once a login works. Does nothing when it runs.
     pub fn start_again(&mut self) -> Result<()> {
-        if self.child.is_some() {
+        if self.server.is_running() {
             return Ok(());
         }
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("runserver.log"))?;
-        let child = Command::new(&self.python)
-            .arg(self.dir.path().join("crm_server.py"))
-            .arg(self.port.to_string())
-            // Upstream logging writes ./server.log.
-            .current_dir(self.dir.path())
-            .env("PYTHONPATH", self.dir.path())
-            .env("SILTA_CRM_DIR", self.dir.path())
-            .env("SILTA_CRM_HOST", &self.host)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "starting {} (see tests/peers/install-crm.sh)",
-                    self.python.display()
-                )
-            })?;
-        let child = self.child.insert(child);
+        let child = self.server.spawn(
+            Command::new(&self.python)
+                .arg(self.dir.path().join("crm_server.py"))
+                .arg(self.port.to_string())
+                // Upstream logging writes ./server.log.
+                .current_dir(self.dir.path())
+                .env("PYTHONPATH", self.dir.path())
+                .env("SILTA_CRM_DIR", self.dir.path())
+                .env("SILTA_CRM_HOST", &self.host)
+                .env("PYTHONDONTWRITEBYTECODE", "1"),
+            &self.dir.path().join("runserver.log"),
+            "tests/peers/install-crm.sh",
+        )?;
         let probe = Call {
             port: self.port,
             method: "GET",
@@ -248,7 +238,7 @@ impl Crm {
             }
             Err(e) => {
                 let tail = self.logs();
-                self.halt().ok();
+                self.server.halt().ok();
                 bail!(
                     "the CRM did not become ready on 127.0.0.1:{}: {e:#}\n{tail}",
                     self.port
@@ -259,27 +249,13 @@ impl Crm {
 
     /// Stops the server (its port closed when this returns); the database is kept.
     pub fn stop(&mut self) -> Result<()> {
-        if self.halt()? {
-            wait_closed(&[self.port], Duration::from_secs(20))
-                .with_context(|| format!("stopping the CRM\n{}", self.logs()))?;
-        }
-        Ok(())
-    }
-
-    /// Stops the server without waiting for the port (after a failed start it
-    /// may belong to someone else). Returns whether it was running.
-    fn halt(&mut self) -> Result<bool> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(false);
-        };
-        terminate(&mut child, Duration::from_secs(10))?;
-        Ok(true)
+        self.server.stop().with_context(|| self.logs())
     }
 
     /// Whether the server runs (between [`Crm::stop`] and
     /// [`Crm::start_again`] it does not).
     pub fn is_running(&self) -> bool {
-        self.child.is_some()
+        self.server.is_running()
     }
 
     /// The port it listens on, on 127.0.0.1.

@@ -1,17 +1,17 @@
 //! Dovecot: IMAP (STARTTLS offered, plaintext login allowed) and IMAPS, plus the
 //! SASL socket Postfix authenticates against.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::accounts::{PASSWORD, USERS};
 use crate::instance::{Instance, p, render};
-use crate::ports::{is_open, poll, read_greeting, wait_closed};
-use crate::process::{log_tail, run, terminate};
+use crate::ports::{is_open, poll, read_greeting};
+use crate::process::{ServerProcess, log_tail, run};
 
 const TEMPLATE: &str = include_str!("../templates/dovecot.conf");
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -21,7 +21,7 @@ pub(crate) struct Dovecot {
     dir: PathBuf,
     id: String,
     ports: [u16; 2],
-    child: Option<Child>,
+    server: ServerProcess,
 }
 
 impl Dovecot {
@@ -59,30 +59,24 @@ impl Dovecot {
             dir,
             id: inst.id.clone(),
             ports: [inst.ports.imap, inst.ports.imaps],
-            child: None,
+            server: ServerProcess::new("dovecot", vec![inst.ports.imap, inst.ports.imaps]),
         })
     }
 
     /// Starts the master in the foreground (as our child, so we reap it) and waits
     /// until IMAP greets with this instance's id and IMAPS accepts connections.
     pub(crate) fn start(&mut self) -> Result<()> {
-        if self.child.is_some() {
+        if self.server.is_running() {
             return Ok(());
         }
-        let out = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("stdout.log"))?;
-        let child = Command::new("/usr/sbin/dovecot")
-            .arg("-F")
-            .arg("-c")
-            .arg(self.dir.join("dovecot.conf"))
-            .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .context("starting dovecot (installed? see tests/peers/install.sh)")?;
-        let child = self.child.insert(child);
+        let child = self.server.spawn(
+            Command::new("/usr/sbin/dovecot")
+                .arg("-F")
+                .arg("-c")
+                .arg(self.dir.join("dovecot.conf")),
+            &self.dir.join("stdout.log"),
+            "tests/peers/install.sh",
+        )?;
         let [imap, imaps] = self.ports;
         let marker = format!("Silta test IMAP {} ready", self.id);
         let ready = poll(READY_TIMEOUT, || {
@@ -97,7 +91,7 @@ impl Dovecot {
         });
         if let Err(e) = ready {
             let tail = self.logs();
-            self.halt().ok();
+            self.server.halt().ok();
             bail!("dovecot did not become ready on 127.0.0.1:{imap}/{imaps}: {e:#}\n{tail}");
         }
         Ok(())
@@ -105,21 +99,7 @@ impl Dovecot {
 
     /// Stops the master (SIGTERM, then reaped) and waits until both ports close.
     pub(crate) fn stop(&mut self) -> Result<()> {
-        if self.halt()? {
-            wait_closed(&self.ports, Duration::from_secs(20))
-                .with_context(|| format!("stopping dovecot\n{}", self.logs()))?;
-        }
-        Ok(())
-    }
-
-    /// Stops the master without waiting for the ports (after a failed start they
-    /// may belong to someone else). Returns whether it was running.
-    fn halt(&mut self) -> Result<bool> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(false);
-        };
-        terminate(&mut child, Duration::from_secs(10))?;
-        Ok(true)
+        self.server.stop().with_context(|| self.logs())
     }
 
     /// The tail of Dovecot's logs.

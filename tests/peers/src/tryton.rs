@@ -11,9 +11,9 @@
 //! The seeding helpers talk JSON-RPC with a session (a Basic request costs a
 //! password hash, about 0.3 s).
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -26,8 +26,8 @@ use tempfile::TempDir;
 
 use crate::http::{Answer, Call};
 use crate::instance::{p, render};
-use crate::ports::{free_port, poll, wait_closed};
-use crate::process::{log_tail, terminate};
+use crate::ports::{free_port, poll};
+use crate::process::{ServerProcess, log_tail};
 
 const CONF_TEMPLATE: &str = include_str!("../templates/tryton.conf");
 const DATABASE: &str = "silta";
@@ -61,7 +61,7 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// # anyhow::Ok(())
 /// ```
 pub struct Tryton {
-    child: Option<Child>,
+    server: ServerProcess,
     port: u16,
     trytond: PathBuf,
     /// `Session <base64>` of the last readiness login, for the helpers.
@@ -117,7 +117,7 @@ impl Tryton {
         )?;
         fs::write(dir.path().join("trytond.conf"), conf)?;
         let mut tryton = Tryton {
-            child: None,
+            server: ServerProcess::new("trytond", vec![port]),
             port,
             trytond: trytond.to_path_buf(),
             session: String::new(),
@@ -130,29 +130,18 @@ impl Tryton {
     /// Starts trytond again after [`Tryton::stop`], on the same port with the
     /// same data; returns once a login works. Does nothing when it runs.
     pub fn start_again(&mut self) -> Result<()> {
-        if self.child.is_some() {
+        if self.server.is_running() {
             return Ok(());
         }
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())?;
-        let child = Command::new(&self.trytond)
-            .arg("-c")
-            .arg(self.dir.path().join("trytond.conf"))
-            .arg("-d")
-            .arg(DATABASE)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "starting {} (see tests/peers/install-tryton.sh)",
-                    self.trytond.display()
-                )
-            })?;
-        let child = self.child.insert(child);
+        let child = self.server.spawn(
+            Command::new(&self.trytond)
+                .arg("-c")
+                .arg(self.dir.path().join("trytond.conf"))
+                .arg("-d")
+                .arg(DATABASE),
+            &self.dir.path().join("trytond.log"),
+            "tests/peers/install-tryton.sh",
+        )?;
         let port = self.port;
         let mut session = None;
         let ready = poll(READY_TIMEOUT, || {
@@ -169,7 +158,7 @@ impl Tryton {
             }
             (ready, _) => {
                 let tail = self.logs();
-                self.halt().ok();
+                self.server.halt().ok();
                 let why = ready.err().map(|e| format!("{e:#}")).unwrap_or_default();
                 bail!("trytond did not become ready on 127.0.0.1:{port}: {why}\n{tail}");
             }
@@ -178,27 +167,13 @@ impl Tryton {
 
     /// Stops trytond (its port closed when this returns); the database is kept.
     pub fn stop(&mut self) -> Result<()> {
-        if self.halt()? {
-            wait_closed(&[self.port], Duration::from_secs(20))
-                .with_context(|| format!("stopping trytond\n{}", self.logs()))?;
-        }
-        Ok(())
-    }
-
-    /// Stops trytond without waiting for the port (after a failed start it may
-    /// belong to someone else). Returns whether it was running.
-    fn halt(&mut self) -> Result<bool> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(false);
-        };
-        terminate(&mut child, Duration::from_secs(10))?;
-        Ok(true)
+        self.server.stop().with_context(|| self.logs())
     }
 
     /// Whether trytond runs (between [`Tryton::stop`] and
     /// [`Tryton::start_again`] it does not).
     pub fn is_running(&self) -> bool {
-        self.child.is_some()
+        self.server.is_running()
     }
 
     /// The port trytond listens on, on 127.0.0.1.
@@ -373,11 +348,7 @@ impl Tryton {
 
     /// The tail of trytond's log, for a failing test's message.
     pub fn logs(&self) -> String {
-        log_tail(&[&self.log_path()], 40)
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join("trytond.log")
+        log_tail(&[&self.dir.path().join("trytond.log")], 40)
     }
 }
 

@@ -59,6 +59,14 @@ pub fn message(id: &str, customer: usize, text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A webhook message from `sender` (a webhook `sender` object), in no
+/// thread.
+pub fn webhook(id: &str, sender: Value, text: &str) -> Vec<u8> {
+    json!({ "id": id, "sender": sender, "text": text })
+        .to_string()
+        .into_bytes()
+}
+
 // === impl Config ===
 
 /// What goes into a test's `silta.toml`.

@@ -368,6 +368,20 @@ impl Store for SqliteStore {
         rows.iter().map(rows::outbox_item).collect()
     }
 
+    async fn outbox_item_due(&self, id: i64, now_ms: i64) -> Result<Option<OutboxItem>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox \
+             WHERE id = ? AND state = 'pending' AND next_attempt_ms <= ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(now_ms)
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(StoreError::db("read due outbox item"))?;
+        row.as_ref().map(rows::outbox_item).transpose()
+    }
+
     async fn outbox_next_due(&self) -> Result<Option<i64>> {
         sqlx::query_scalar("SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'")
             .fetch_one(&self.reads)

@@ -47,11 +47,6 @@ pub(crate) const OUTBOX_COLUMNS: &str =
 pub(crate) const OUTBOX_SELECT_BY_ID: &str = "SELECT id, interaction_id, channel_account, payload, \
      attempts, next_attempt_ms, last_error FROM outbox WHERE id = ?";
 
-/// One outbox item by id, if it is pending and due at the given time.
-pub(crate) const OUTBOX_SELECT_DUE_BY_ID: &str = "SELECT id, interaction_id, channel_account, \
-     payload, attempts, next_attempt_ms, last_error FROM outbox \
-     WHERE id = ? AND state = 'pending' AND next_attempt_ms <= ?";
-
 /// The columns of an outbox row, as any driver reads them.
 pub(crate) struct OutboxRow {
     pub(crate) id: i64,

@@ -110,30 +110,6 @@ impl<'c> SqliteTx<'c> {
         raw.map(|(id, data)| from_json(what, &id, &data))
             .transpose()
     }
-
-    /// The outbox row `sql` selects (with [`rows::OUTBOX_COLUMNS`]), if any.
-    fn outbox_row(&self, sql: &str, params: impl rusqlite::Params) -> Result<Option<OutboxItem>> {
-        let row = self
-            .conn
-            .prepare_cached(sql)
-            .and_then(|mut statement| {
-                statement
-                    .query_row(params, |row| {
-                        Ok(rows::OutboxRow {
-                            id: row.get(0)?,
-                            interaction_id: row.get(1)?,
-                            channel_account: row.get(2)?,
-                            payload: row.get(3)?,
-                            attempts: row.get(4)?,
-                            next_attempt_ms: row.get(5)?,
-                            last_error: row.get(6)?,
-                        })
-                    })
-                    .optional()
-            })
-            .map_err(StoreError::db("read outbox item"))?;
-        row.map(rows::OutboxRow::into_item).transpose()
-    }
 }
 
 /// The text key of a thread key: kind and value, so a Message-ID and a
@@ -621,11 +597,26 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     async fn outbox_item(&mut self, id: i64) -> Result<Option<OutboxItem>> {
-        self.outbox_row(rows::OUTBOX_SELECT_BY_ID, rusqlite::params![id])
-    }
-
-    async fn outbox_item_due(&mut self, id: i64, now_ms: i64) -> Result<Option<OutboxItem>> {
-        self.outbox_row(rows::OUTBOX_SELECT_DUE_BY_ID, rusqlite::params![id, now_ms])
+        let row = self
+            .conn
+            .prepare_cached(rows::OUTBOX_SELECT_BY_ID)
+            .and_then(|mut statement| {
+                statement
+                    .query_row([id], |row| {
+                        Ok(rows::OutboxRow {
+                            id: row.get(0)?,
+                            interaction_id: row.get(1)?,
+                            channel_account: row.get(2)?,
+                            payload: row.get(3)?,
+                            attempts: row.get(4)?,
+                            next_attempt_ms: row.get(5)?,
+                            last_error: row.get(6)?,
+                        })
+                    })
+                    .optional()
+            })
+            .map_err(StoreError::db("read outbox item"))?;
+        row.map(rows::OutboxRow::into_item).transpose()
     }
 
     async fn update_outbox(
