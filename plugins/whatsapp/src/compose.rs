@@ -5,7 +5,9 @@
 //! carry in one message is refused as `permanent`, never cut. Pure.
 
 use serde_json::{Value, json};
-use silta_sdk::types::{Attachment, InteractiveReply, Location, Part, PluginError, Reaction, Template};
+use silta_sdk::types::{
+    Attachment, InteractiveReply, Location, Part, PluginError, Reaction, Template,
+};
 use silta_sdk::validate;
 
 use crate::outbound::template_json;
@@ -62,26 +64,36 @@ pub fn content(parts: &[Part]) -> Result<Content<'_>> {
         }
     }
     let text = (!texts.is_empty()).then(|| texts.join("\n\n"));
-    match (others.as_slice(), attachments.as_slice(), buttons.is_empty()) {
+    match (
+        others.as_slice(),
+        attachments.as_slice(),
+        buttons.is_empty(),
+    ) {
         ([], [], true) => match text {
             Some(text) => Ok(Content::Text(limit("text", text, MAX_TEXT_CHARS)?)),
             None => Err(PluginError::bad_input(
                 "the message has nothing to send: no text, attachment, location, reaction, buttons or template",
             )),
         },
-        ([], [attachment], true) => media(attachment, text),
+        ([], [attachment], true) => media(*attachment, text),
         ([], [], false) => {
             let body = text.ok_or_else(|| {
                 PluginError::permanent(
                     "WhatsApp reply buttons need a text part as the message body",
                 )
             })?;
-            interactive(limit("the buttons' body", body, MAX_CAPTION_CHARS)?, buttons)
+            interactive(
+                limit("the buttons' body", body, MAX_CAPTION_CHARS)?,
+                buttons,
+            )
         }
-        ([only], [], true) if text.is_none() => Ok(match only {
+        ([only], [], true) if text.is_none() => Ok(match *only {
             Part::Location(location) => Content::Location(location),
             Part::Reaction(reaction) => {
-                validate::provider_id("reaction.provider_message_id", &reaction.provider_message_id)?;
+                validate::provider_id(
+                    "reaction.provider_message_id",
+                    &reaction.provider_message_id,
+                )?;
                 Content::Reaction(reaction)
             }
             Part::Template(template) => Content::Template(template),
@@ -271,7 +283,12 @@ mod tests {
         assert_eq!(value["type"], "button");
         assert_eq!(value["body"]["text"], "Which slot?");
         assert_eq!(value["action"]["buttons"][1]["reply"]["id"], "slot-2");
-        assert!(content(&[button("a", "A")]).unwrap_err().message().contains("text part"));
+        assert!(
+            content(&[button("a", "A")])
+                .unwrap_err()
+                .message()
+                .contains("text part")
+        );
         let four = [
             Part::Text("?".into()),
             button("a", "A"),
@@ -280,15 +297,26 @@ mod tests {
             button("d", "D"),
         ];
         assert!(content(&four).unwrap_err().message().contains("at most 3"));
-        let long = [Part::Text("?".into()), button("a", "A title far too long for it")];
+        let long = [
+            Part::Text("?".into()),
+            button("a", "A title far too long for it"),
+        ];
         assert!(content(&long).unwrap_err().message().contains("1 to 20"));
     }
 
     #[test]
     fn what_whatsapp_cannot_carry_is_refused_not_cut() {
         let long = "x".repeat(MAX_TEXT_CHARS + 1);
-        assert_eq!(content(&[Part::Text(long)]).unwrap_err().kind(), "permanent");
-        assert!(content(&[Part::Html("<b>x</b>".into())]).unwrap_err().message().contains("HTML"));
+        assert_eq!(
+            content(&[Part::Text(long)]).unwrap_err().kind(),
+            "permanent"
+        );
+        assert!(
+            content(&[Part::Html("<b>x</b>".into())])
+                .unwrap_err()
+                .message()
+                .contains("HTML")
+        );
         assert_eq!(content(&[]).unwrap_err().kind(), "bad-input");
         let template = Part::Template(Template {
             name: "t".into(),
@@ -313,7 +341,10 @@ mod tests {
         });
         assert_eq!(
             json_of(&[pin]).expect("location"),
-            ("location", json!({"latitude": 60.17, "longitude": 24.94, "name": "Kauppatori"}))
+            (
+                "location",
+                json!({"latitude": 60.17, "longitude": 24.94, "name": "Kauppatori"})
+            )
         );
         let thumbs = Part::Reaction(Reaction {
             emoji: "👍".into(),

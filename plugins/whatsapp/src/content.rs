@@ -33,7 +33,10 @@ pub fn parts(path: &str, message: &Message) -> Result<Vec<Part>, PluginError> {
             media_parts(&format!("{path}.{kind}"), media)?
         }
         "location" => {
-            let location = message.location.as_ref().ok_or_else(|| missing("location"))?;
+            let location = message
+                .location
+                .as_ref()
+                .ok_or_else(|| missing("location"))?;
             vec![Part::Location(Location {
                 latitude: location.latitude,
                 longitude: location.longitude,
@@ -64,12 +67,18 @@ pub fn parts(path: &str, message: &Message) -> Result<Vec<Part>, PluginError> {
         "button" => {
             let button = message.button.as_ref().ok_or_else(|| missing("button"))?;
             vec![Part::Interactive(InteractiveReply {
-                id: button.payload.clone().unwrap_or_else(|| button.text.clone()),
+                id: button
+                    .payload
+                    .clone()
+                    .unwrap_or_else(|| button.text.clone()),
                 title: button.text.clone(),
             })]
         }
         "reaction" => {
-            let reaction = message.reaction.as_ref().ok_or_else(|| missing("reaction"))?;
+            let reaction = message
+                .reaction
+                .as_ref()
+                .ok_or_else(|| missing("reaction"))?;
             silta_sdk::validate::provider_id(
                 &format!("{path}.reaction.message_id"),
                 &reaction.message_id,

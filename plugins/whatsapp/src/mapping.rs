@@ -32,7 +32,7 @@ pub struct Inbound {
 }
 
 /// A customer message's sender, number and time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LastInbound {
     /// Our number's Graph id (`metadata.phone_number_id`).
     pub phone_number_id: String,
@@ -66,9 +66,7 @@ pub fn normalize(event: &InboundEvent) -> Result<Inbound> {
                 continue;
             }
             let path = format!("entry[{e}].changes[{c}].value");
-            let value = change
-                .value
-                .ok_or_else(|| PluginError::missing(&path))?;
+            let value = change.value.ok_or_else(|| PluginError::missing(&path))?;
             let value: MessagesValue = payload::parse_at(&path, value)?;
             messages_change(&path, &entry.id, value, &mut inbound)?;
         }
@@ -110,8 +108,11 @@ fn messages_change(
     for (n, raw) in value.messages.into_iter().enumerate() {
         let path = format!("{path}.messages[{n}]");
         let message: Message = payload::parse_at(&path, raw)?;
-        let (interaction, last) = interaction(&path, account_id, number, &value.contacts, &message)?;
-        inbound.normalized.push(Normalized::Interaction(interaction));
+        let (interaction, last) =
+            interaction(&path, account_id, number, &value.contacts, &message)?;
+        inbound
+            .normalized
+            .push(Normalized::Interaction(interaction));
         inbound.contacts.push(last);
     }
     for (n, raw) in value.statuses.into_iter().enumerate() {
@@ -143,7 +144,9 @@ fn interaction(
         sender = sender.with_display_name(name);
     }
     let mut builder = InteractionBuilder::inbound_message(sender, message.id.as_str(), at)
-        .thread_key(ThreadKey::ProviderThread(format!("{phone_number_id}:{wa_id}")))
+        .thread_key(ThreadKey::ProviderThread(format!(
+            "{phone_number_id}:{wa_id}"
+        )))
         .attribute("whatsapp.type", message.kind.as_str())
         .attribute("whatsapp.phone_number_id", phone_number_id)
         .attribute("whatsapp.business_account_id", account_id);
@@ -151,7 +154,12 @@ fn interaction(
         builder = builder.part(part);
     }
     if let Some(context) = &message.context {
-        if let Some(replied) = context.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        if let Some(replied) = context
+            .id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+        {
             validate::provider_id(&format!("{path}.context.id"), replied)?;
             builder = builder.thread_key(ThreadKey::ReplyToProviderMessage(replied.to_owned()));
         }
@@ -281,7 +289,10 @@ mod tests {
         };
         assert_eq!(message.sender.kind, IdentityKind::Whatsapp);
         assert_eq!(message.sender.assurance, Assurance::ChannelAttested);
-        assert_eq!(message.sender.display_name.as_deref(), Some("Aino Virtanen"));
+        assert_eq!(
+            message.sender.display_name.as_deref(),
+            Some("Aino Virtanen")
+        );
         assert_eq!(message.provider_message_id, "wamid.REPLY");
         assert_eq!(message.parts, vec![Part::Text("Yes please".into())]);
         assert_eq!(
@@ -328,7 +339,10 @@ mod tests {
         let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1",
             "changes": [{"field": "message_template_status_update",
                 "value": {"event": "APPROVED", "message_template_name": "order_update"}}]}]});
-        assert_eq!(normalize(&event(body)).expect("normalizes").normalized, Vec::new());
+        assert_eq!(
+            normalize(&event(body)).expect("normalizes").normalized,
+            Vec::new()
+        );
     }
 
     #[test]
@@ -338,6 +352,9 @@ mod tests {
         let page = json!({"object": "page", "entry": []});
         let error = normalize(&event(page)).unwrap_err();
         assert_eq!(error.kind(), "bad-input");
-        assert!(error.message().contains("whatsapp_business_account"), "{error:?}");
+        assert!(
+            error.message().contains("whatsapp_business_account"),
+            "{error:?}"
+        );
     }
 }

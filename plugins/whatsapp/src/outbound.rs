@@ -4,8 +4,7 @@
 //! tests run natively.
 
 use silta_sdk::types::{
-    HttpRequest, IdentityKind, OutboundMessage, Part, PluginError, Template, Timestamp,
-    TransportRequest,
+    HttpRequest, IdentityKind, OutboundMessage, PluginError, Template, Timestamp, TransportRequest,
 };
 use silta_sdk::{config, validate};
 
@@ -42,7 +41,11 @@ impl Settings {
     /// Reads and checks the settings from `get` (the `config` capability);
     /// a missing or wrong value is `permanent`, naming the key to fix.
     pub fn from_config(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let value = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let value = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let phone_number_id =
             value(PHONE_NUMBER_ID_KEY).ok_or_else(|| config::missing(PHONE_NUMBER_ID_KEY))?;
         if !phone_number_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -193,7 +196,7 @@ mod tests {
     use super::*;
     use crate::window::tests::at;
     use serde_json::{Value, json};
-    use silta_sdk::types::{Identity, ThreadKey};
+    use silta_sdk::types::{Identity, Part, ThreadKey};
 
     const NOW: u64 = 1_795_464_000;
 
@@ -210,7 +213,9 @@ mod tests {
             sender: None,
             subject: None,
             parts,
-            thread_keys: vec![ThreadKey::ProviderThread("106540352242922:358401234567".into())],
+            thread_keys: vec![ThreadKey::ProviderThread(
+                "106540352242922:358401234567".into(),
+            )],
             reply_to_provider_message_id: Some("wamid.IN".into()),
             reply_to_email: None,
             reply_token: "tok".into(),
@@ -237,15 +242,20 @@ mod tests {
 
     #[test]
     fn a_reply_inside_the_window_is_free_form_text() {
-        let (request, body) =
-            rendered(&message(vec![Part::Text("On its way!".into())]), Some(NOW - 3_600))
-                .expect("renders");
+        let (request, body) = rendered(
+            &message(vec![Part::Text("On its way!".into())]),
+            Some(NOW - 3_600),
+        )
+        .expect("renders");
         assert_eq!(request.method, "POST");
         assert_eq!(
             request.url,
             "https://graph.facebook.com/v21.0/106540352242922/messages"
         );
-        assert_eq!(request.header("authorization"), Some("Bearer {placeholder}"));
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer {placeholder}")
+        );
         assert_eq!(request.header("content-type"), Some("application/json"));
         assert_eq!(
             body,
@@ -314,7 +324,10 @@ mod tests {
             _ => None,
         })
         .expect("settings");
-        assert_eq!(custom.messages_url(), "http://127.0.0.1:8080/v22.0/42/messages");
+        assert_eq!(
+            custom.messages_url(),
+            "http://127.0.0.1:8080/v22.0/42/messages"
+        );
         for (key, value, reason) in [
             (PHONE_NUMBER_ID_KEY, "+1555", "digits"),
             (GRAPH_URL_KEY, "graph.facebook.com", "graph_url"),

@@ -296,7 +296,8 @@ impl ApiError {
 
 /// Reads `value` as `T`; a mismatch is bad input naming `path`.
 pub fn parse_at<T: DeserializeOwned>(path: &str, value: Value) -> Result<T, PluginError> {
-    serde_json::from_value(value).map_err(|error| PluginError::bad_input(format!("`{path}`: {error}")))
+    serde_json::from_value(value)
+        .map_err(|error| PluginError::bad_input(format!("`{path}`: {error}")))
 }
 
 #[cfg(test)]
@@ -308,7 +309,10 @@ mod tests {
     fn errors_name_the_element() {
         let error = parse_at::<Message>("messages[1]", json!({"id": "wamid.x"})).unwrap_err();
         assert_eq!(error.kind(), "bad-input");
-        assert!(error.message().starts_with("`messages[1]`: missing field"), "{error:?}");
+        assert!(
+            error.message().starts_with("`messages[1]`: missing field"),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -92,7 +92,9 @@ pub fn interpret(response: &TransportResponse) -> Result<DeliveryOutcome> {
         (429 | 500..=599, error) => Err(PluginError::retryable_after(
             format!(
                 "the Graph API answered {status}{}",
-                error.map(|e| format!(": {}", e.describe())).unwrap_or_default()
+                error
+                    .map(|e| format!(": {}", e.describe()))
+                    .unwrap_or_default()
             ),
             response.retry_after(),
         )),
@@ -141,7 +143,9 @@ fn sent_id(response: &HttpResponse) -> Option<String> {
 fn unauthorized(error: Option<&GraphError>) -> PluginError {
     PluginError::unauthorized(format!(
         "the Graph API refused the access token{}; renew secret `access-token` (a system user token with whatsapp_business_messaging)",
-        error.map(|e| format!(": {}", e.describe())).unwrap_or_default()
+        error
+            .map(|e| format!(": {}", e.describe()))
+            .unwrap_or_default()
     ))
 }
 

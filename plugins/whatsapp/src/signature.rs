@@ -48,7 +48,9 @@ pub fn parse_header(value: Option<&str>) -> Result<Vec<u8>, PluginError> {
         .get(..PREFIX.len())
         .filter(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
         .and_then(|_| value.get(PREFIX.len()..))
-        .ok_or_else(|| PluginError::unauthorized(format!("`{HEADER}` must start with `{PREFIX}`")))?;
+        .ok_or_else(|| {
+            PluginError::unauthorized(format!("`{HEADER}` must start with `{PREFIX}`"))
+        })?;
     match hex::decode(hex_digits) {
         Ok(mac) if mac.len() == 32 => Ok(mac),
         _ => Err(PluginError::unauthorized(format!(
@@ -66,7 +68,10 @@ mod tests {
         let header = format!("sha256={}", "ab".repeat(32));
         assert_eq!(parse_header(Some(&header)).expect("valid"), vec![0xab; 32]);
         let upper = format!(" SHA256={} ", "AB".repeat(32));
-        assert_eq!(parse_header(Some(&upper)).expect("any case"), vec![0xab; 32]);
+        assert_eq!(
+            parse_header(Some(&upper)).expect("any case"),
+            vec![0xab; 32]
+        );
     }
 
     #[test]

@@ -171,9 +171,15 @@ pub(crate) mod tests {
                 last_inbound: Some(1_000)
             }
         );
-        assert_eq!(status(None, at(1_000)), Window::Closed { last_inbound: None });
+        assert_eq!(
+            status(None, at(1_000)),
+            Window::Closed { last_inbound: None }
+        );
         // A message stamped a little ahead of our clock still opens it.
-        assert!(matches!(status(Some(at(2_000)), at(1_990)), Window::Open { .. }));
+        assert!(matches!(
+            status(Some(at(2_000)), at(1_990)),
+            Window::Open { .. }
+        ));
     }
 
     #[test]

@@ -79,10 +79,7 @@ fn expected_path(fixture: &Path) -> PathBuf {
 /// Runs every fixture of `group`, checks each result with `check`, and
 /// compares (or with `BLESS=1` rewrites) the expected files. Returns how
 /// many fixtures ran.
-fn run_group(
-    group: &str,
-    check: impl Fn(&Path, &Result<Vec<Normalized>, PluginError>),
-) -> usize {
+fn run_group(group: &str, check: impl Fn(&Path, &Result<Vec<Normalized>, PluginError>)) -> usize {
     let paths = fixtures(group);
     silta_plugin_test::golden::assert_all(paths.iter().map(|path| {
         let result = normalize(std::fs::read(path).expect("read fixture"));

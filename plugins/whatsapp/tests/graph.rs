@@ -125,7 +125,11 @@ fn error(code: u32, message: &str, details: &str) -> Value {
 }
 
 /// The Cloud API's answer to a send.
-fn graph(path: &str, authorization: Option<&str>, body: &Value) -> (u16, Option<&'static str>, Value) {
+fn graph(
+    path: &str,
+    authorization: Option<&str>,
+    body: &Value,
+) -> (u16, Option<&'static str>, Value) {
     if path != format!("/v21.0/{PHONE_NUMBER_ID}/messages") {
         return (
             400,
@@ -133,11 +137,15 @@ fn graph(path: &str, authorization: Option<&str>, body: &Value) -> (u16, Option<
             error(100, "Unsupported post request.", "Object does not exist"),
         );
     }
-    if authorization != Some(&format!("Bearer {ACCESS_TOKEN}")) {
+    if authorization != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
         return (
             401,
             None,
-            error(190, "Invalid OAuth access token - Cannot parse access token", ""),
+            error(
+                190,
+                "Invalid OAuth access token - Cannot parse access token",
+                "",
+            ),
         );
     }
     let to = body["to"].as_str().unwrap_or_default();
@@ -163,7 +171,11 @@ fn graph(path: &str, authorization: Option<&str>, body: &Value) -> (u16, Option<
         THROTTLED => (
             429,
             Some("7"),
-            error(130_429, "(#130429) Rate limit hit", "Cloud API message throughput has been reached."),
+            error(
+                130_429,
+                "(#130429) Rate limit hit",
+                "Cloud API message throughput has been reached.",
+            ),
         ),
         BROKEN => (
             500,
@@ -182,29 +194,50 @@ fn graph(path: &str, authorization: Option<&str>, body: &Value) -> (u16, Option<
 async fn send(request: &HttpRequest) -> HttpResponse {
     let uri: hyper::Uri = request.url.parse().expect("a URL");
     let authority = uri.authority().expect("an authority").to_string();
-    let stream = TcpStream::connect(authority.as_str()).await.expect("connect");
+    let stream = TcpStream::connect(authority.as_str())
+        .await
+        .expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .expect("handshake");
     tokio::spawn(connection);
     let mut builder = Request::builder()
         .method(request.method.as_str())
-        .uri(uri.path_and_query().map(ToString::to_string).unwrap_or_default())
+        .uri(
+            uri.path_and_query()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        )
         .header("host", authority);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
     let response = sender
-        .send_request(builder.body(Full::new(Bytes::from(request.body.clone()))).expect("request"))
+        .send_request(
+            builder
+                .body(Full::new(Bytes::from(request.body.clone())))
+                .expect("request"),
+        )
         .await
         .expect("an answer");
     let status = response.status().as_u16();
     let headers = response
         .headers()
         .iter()
-        .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or_default().to_owned()))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
         .collect();
-    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
     HttpResponse {
         status,
         headers,
@@ -257,7 +290,10 @@ async fn customers_write(plugin: &PluginUnderTest, customers: &[&str], age: Dura
             "messages": messages}}]}]})
     .to_string();
     let out = plugin
-        .normalize_http(body.as_bytes(), &[("x-hub-signature-256", &sign(body.as_bytes()))])
+        .normalize_http(
+            body.as_bytes(),
+            &[("x-hub-signature-256", &sign(body.as_bytes()))],
+        )
         .await
         .expect("a signed webhook normalizes");
     assert_eq!(out.len(), customers.len());
@@ -349,15 +385,22 @@ async fn replies_inside_the_window_map_the_graph_answers() {
         Some(format!("wamid.OUT-{ACCEPTED}"))
     );
 
-    let refused = deliver(&plugin, &text(RE_ENGAGEMENT)).await.expect("an outcome");
+    let refused = deliver(&plugin, &text(RE_ENGAGEMENT))
+        .await
+        .expect("an outcome");
     assert_eq!(refused.state, DeliveryState::Failed);
     assert_eq!(refused.provider_code.as_deref(), Some("131047"));
     assert!(
-        refused.detail.as_deref().is_some_and(|d| d.contains("Re-engagement")),
+        refused
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("Re-engagement")),
         "{refused:?}"
     );
 
-    let undeliverable = deliver(&plugin, &text(UNDELIVERABLE)).await.expect("an outcome");
+    let undeliverable = deliver(&plugin, &text(UNDELIVERABLE))
+        .await
+        .expect("an outcome");
     assert_eq!(undeliverable.state, DeliveryState::Failed);
     assert_eq!(undeliverable.provider_code.as_deref(), Some("131026"));
 
@@ -372,7 +415,10 @@ async fn replies_inside_the_window_map_the_graph_answers() {
         Err(Error::Plugin {
             error: PluginError::Retryable { message, .. },
             ..
-        }) => assert!(message.contains("500") && message.contains("131000"), "{message}"),
+        }) => assert!(
+            message.contains("500") && message.contains("131000"),
+            "{message}"
+        ),
         other => panic!("500 must be retryable, got {other:?}"),
     }
 
@@ -414,7 +460,10 @@ async fn outside_the_window_only_a_template_goes() {
             other => panic!("{customer}: a closed window must refuse text, got {other:?}"),
         }
     }
-    assert!(graph.seen.lock().expect("lock").is_empty(), "nothing was sent");
+    assert!(
+        graph.seen.lock().expect("lock").is_empty(),
+        "nothing was sent"
+    );
 
     let template = message(
         STRANGER,
@@ -425,7 +474,10 @@ async fn outside_the_window_only_a_template_goes() {
         })],
     );
     let sent = deliver(&plugin, &template).await.expect("sent");
-    assert_eq!(sent.provider_message_id, Some(format!("wamid.OUT-{STRANGER}")));
+    assert_eq!(
+        sent.provider_message_id,
+        Some(format!("wamid.OUT-{STRANGER}"))
+    );
     let seen = graph.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body["type"], "template");
@@ -448,7 +500,10 @@ async fn a_wrong_token_is_unauthorized() {
         Err(Error::Plugin {
             error: PluginError::Unauthorized(reason),
             ..
-        }) => assert!(reason.contains("access-token") && reason.contains("190"), "{reason}"),
+        }) => assert!(
+            reason.contains("access-token") && reason.contains("190"),
+            "{reason}"
+        ),
         other => panic!("401 must be unauthorized, got {other:?}"),
     }
 }

@@ -44,7 +44,11 @@ fn the_manifest_asks_for_what_the_code_uses() {
         manifest.secrets,
         BTreeSet::from([signature::SECRET.to_owned(), ACCESS_TOKEN.to_owned()])
     );
-    let hosts: Vec<String> = manifest.allowed_hosts.iter().map(ToString::to_string).collect();
+    let hosts: Vec<String> = manifest
+        .allowed_hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert!(
         hosts.iter().any(|host| host == outbound::DEFAULT_GRAPH_URL),
         "the Graph API origin is an allowed host: {hosts:?}"

@@ -69,8 +69,7 @@ async fn webhook_plugin_is_compliant() {
 const WHATSAPP_APP_SECRET: &[u8] = b"compliance-app-secret";
 
 fn sign_whatsapp(body: &[u8]) -> Vec<(String, String)> {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(WHATSAPP_APP_SECRET).expect("any key size");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(WHATSAPP_APP_SECRET).expect("any key size");
     mac.update(body);
     vec![(
         "x-hub-signature-256".into(),
