@@ -3,7 +3,7 @@
 //!
 //! - inbound: [`signature::verify`] checks `X-Hub-Signature-256`,
 //!   [`mapping::normalize`] turns every message and status of the webhook
-//!   into interactions and delivery updates, and [`window::remember`]
+//!   into interactions and delivery updates, and [`window::remember_all`]
 //!   records when each customer last wrote;
 //! - outbound: [`outbound::render`] builds the Graph API `POST …/messages`
 //!   (free-form only inside the 24-hour window, templates always) and
@@ -57,9 +57,7 @@ impl Channel for Whatsapp {
             silta_sdk::warn!("refused an inbound event: {}", error.message());
         })?;
         let inbound = mapping::normalize(&event)?;
-        for contact in &inbound.contacts {
-            window::remember(&window::Kv, contact)?;
-        }
+        window::remember_all(&window::Kv, &inbound.contacts)?;
         Ok(inbound.normalized)
     }
 

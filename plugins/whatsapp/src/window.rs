@@ -88,6 +88,26 @@ pub fn remember(state: &impl State, inbound: &LastInbound) -> Result<()> {
     state.set(&key, inbound.at.seconds.to_string().as_bytes())
 }
 
+/// Records every customer message of a webhook. A store that is down is
+/// `retryable` (the host redelivers the event); a mark that cannot be
+/// kept (`kv` not granted, quota full) is logged and skipped: the message
+/// matters more than the mark, and without it replies fall back to
+/// templates, which WhatsApp always accepts.
+pub fn remember_all(state: &impl State, inbound: &[LastInbound]) -> Result<()> {
+    for contact in inbound {
+        match remember(state, contact) {
+            Err(error) if matches!(error, PluginError::Retryable(_)) => return Err(error),
+            Err(error) => silta_sdk::error!(
+                "the 24-hour window of a customer on {} was not recorded: {}; replies to them need a template",
+                contact.phone_number_id,
+                error.message()
+            ),
+            Ok(()) => {}
+        }
+    }
+    Ok(())
+}
+
 /// When the customer last wrote to our number, if ever.
 pub fn last_inbound(
     state: &impl State,
@@ -201,6 +221,37 @@ pub(crate) mod tests {
             last_inbound(&state, "999", "358401234567").expect("read"),
             None,
             "another number of ours has its own window"
+        );
+    }
+
+    /// A store that fails every call with `error`.
+    struct Failing(PluginError);
+
+    impl State for Failing {
+        fn get(&self, _: &str) -> Result<Option<Vec<u8>>> {
+            Err(self.0.clone())
+        }
+
+        fn set(&self, _: &str, _: &[u8]) -> Result<()> {
+            Err(self.0.clone())
+        }
+    }
+
+    #[test]
+    fn only_a_store_that_is_down_fails_the_event() {
+        let down = Failing(PluginError::retryable("disk"));
+        assert_eq!(
+            remember_all(&down, &[inbound(1)]).unwrap_err().kind(),
+            "retryable"
+        );
+        let full = Failing(PluginError::permanent("quota"));
+        assert_eq!(remember_all(&full, &[inbound(1)]), Ok(()));
+        assert_eq!(remember_all(&Kv, &[inbound(1)]), Ok(()), "natively denied");
+        let state = Memory::default();
+        remember_all(&state, &[inbound(7), inbound(9)]).expect("stored");
+        assert_eq!(
+            last_inbound(&state, "106540352242922", "358401234567").expect("read"),
+            Some(at(9))
         );
     }
 
