@@ -37,12 +37,14 @@ pub fn parts(path: &str, message: &Message) -> Result<Vec<Part>, PluginError> {
                 .location
                 .as_ref()
                 .ok_or_else(|| missing("location"))?;
-            vec![Part::Location(Location {
+            let part = Part::Location(Location {
                 latitude: location.latitude,
                 longitude: location.longitude,
                 name: non_blank(location.name.as_deref()),
                 address: non_blank(location.address.as_deref()),
-            })]
+            });
+            silta_sdk::validate::part(&format!("{path}.location"), &part)?;
+            vec![part]
         }
         "interactive" => {
             let interactive = message
