@@ -75,7 +75,7 @@ pub fn content(parts: &[Part]) -> Result<Content<'_>> {
                 "the message has nothing to send: no text, attachment, location, reaction, buttons or template",
             )),
         },
-        ([], [attachment], true) => media(*attachment, text),
+        ([], [attachment], true) => media(attachment, text),
         ([], [], false) => {
             let body = text.ok_or_else(|| {
                 PluginError::permanent(
