@@ -6,7 +6,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use silta_compliance::{ChannelSpec, Delivery, check_channel};
 use silta_model::{
-    Assurance, Identity, IdentityKind, IdentityScope, InteractionId, Part, ThreadKey,
+    Assurance, Identity, IdentityKind, IdentityScope, InteractionId, LanguageTag, Part, Template,
+    ThreadKey,
 };
 use silta_plugin_test::Harness;
 use silta_plugin_test::contract::OutboundMessage;
@@ -63,6 +64,63 @@ async fn webhook_plugin_is_compliant() {
     };
     let checked = check_channel(&spec).await;
     assert!(checked >= 12, "only {checked} fixtures checked");
+}
+
+const WHATSAPP_APP_SECRET: &[u8] = b"compliance-app-secret";
+
+fn sign_whatsapp(body: &[u8]) -> Vec<(String, String)> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(WHATSAPP_APP_SECRET).expect("any key size");
+    mac.update(body);
+    vec![(
+        "x-hub-signature-256".into(),
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+    )]
+}
+
+/// A template: WhatsApp sends one whether or not the customer wrote
+/// within 24 hours, so the check does not depend on the clock.
+fn whatsapp_outbound(channel_account: String) -> OutboundMessage {
+    OutboundMessage {
+        recipient: Identity::new(
+            IdentityKind::Whatsapp,
+            "358401234567",
+            IdentityScope::Global,
+            Assurance::ChannelAttested,
+            &Default::default(),
+        )
+        .expect("identity"),
+        subject: None,
+        parts: vec![Part::Template(Template {
+            name: "order_shipped".into(),
+            language: LanguageTag::parse("language", "fi").expect("language"),
+            parameters: vec!["Aino".into(), "1234".into()],
+        })],
+        thread_keys: vec![ThreadKey::ProviderThread(
+            "106540352242922:358401234567".into(),
+        )],
+        reply_to_provider_message_id: None,
+        ..outbound(channel_account)
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_plugin_is_compliant() {
+    let plugin = Harness::for_crate(repo().join("plugins/whatsapp"))
+        .secret("app-secret", WHATSAPP_APP_SECRET)
+        .secret("access-token", "compliance-access-token")
+        .config("phone_number_id", "106540352242922")
+        .start()
+        .await;
+    let spec = ChannelSpec {
+        outbound: whatsapp_outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/whatsapp/tests/fixtures"),
+        delivery: Delivery::Webhook {
+            sign: sign_whatsapp,
+        },
+    };
+    let checked = check_channel(&spec).await;
+    assert!(checked >= 40, "only {checked} fixtures checked");
 }
 
 async fn start_email() -> silta_plugin_test::PluginUnderTest {

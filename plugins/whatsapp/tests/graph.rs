@@ -1,0 +1,526 @@
+//! The component in the real runtime against the Graph API played on
+//! loopback: a small hyper server on 127.0.0.1 answers
+//! `POST /v21.0/{phone_number_id}/messages` with the Cloud API's
+//! documented success and error bodies. The plugin renders replies (its
+//! window opened by signed webhooks), the host fills the access token in
+//! (`Plugin::prepare_http_request`, as the sender does), the request goes
+//! to the server, and `interpret-response` reads the answer.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use silta_model::{
+    Assurance, DeliveryState, Identity, IdentityKind, IdentityScope, InteractionId, LanguageTag,
+    Part, Template,
+};
+use silta_plugin_test::contract::{
+    DeliveryOutcome, HttpRequest, HttpResponse, OutboundMessage, TransportRequest,
+    TransportResponse,
+};
+use silta_plugin_test::{Harness, PluginUnderTest};
+use silta_runtime::{Error, PluginError};
+use tokio::net::{TcpListener, TcpStream};
+
+const APP_SECRET: &[u8] = b"graph-test-app-secret";
+const ACCESS_TOKEN: &str = "EAAGtestTOKEN0123456789";
+const PHONE_NUMBER_ID: &str = "106540352242922";
+
+/// Customers, each answered differently by the fake Graph API.
+const ACCEPTED: &str = "358401234567";
+const RE_ENGAGEMENT: &str = "358401234568";
+const THROTTLED: &str = "358401234569";
+const BROKEN: &str = "358401234560";
+const UNDELIVERABLE: &str = "358401234561";
+/// Wrote more than 24 hours ago.
+const STALE: &str = "358501234567";
+/// Never wrote.
+const STRANGER: &str = "358501234568";
+
+// === the fake Graph API ===
+
+/// What the server saw of one request.
+#[derive(Debug, Clone)]
+struct Seen {
+    authorization: Option<String>,
+    body: Value,
+}
+
+struct Graph {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+async fn start_graph() -> Graph {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| answer(request, log.clone()));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Graph { addr, seen }
+}
+
+async fn answer(
+    request: Request<Incoming>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
+    let authorization = request
+        .headers()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|body| body.to_bytes())
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    seen.lock().expect("lock").push(Seen {
+        authorization: authorization.clone(),
+        body: body.clone(),
+    });
+    let (status, retry_after, answer) = graph(&path, authorization.as_deref(), &body);
+    let mut response = Response::builder()
+        .status(status)
+        .header("content-type", "application/json");
+    if let Some(seconds) = retry_after {
+        response = response.header("retry-after", seconds);
+    }
+    Ok(response
+        .body(Full::new(Bytes::from(answer.to_string())))
+        .expect("a response"))
+}
+
+/// A Graph API error body as Meta documents it.
+fn error(code: u32, message: &str, details: &str) -> Value {
+    json!({"error": {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "error_data": {"messaging_product": "whatsapp", "details": details},
+        "fbtrace_id": "AbCdEf123456"
+    }})
+}
+
+/// The Cloud API's answer to a send.
+fn graph(
+    path: &str,
+    authorization: Option<&str>,
+    body: &Value,
+) -> (u16, Option<&'static str>, Value) {
+    if path != format!("/v21.0/{PHONE_NUMBER_ID}/messages") {
+        return (
+            400,
+            None,
+            error(100, "Unsupported post request.", "Object does not exist"),
+        );
+    }
+    if authorization != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
+        return (
+            401,
+            None,
+            error(
+                190,
+                "Invalid OAuth access token - Cannot parse access token",
+                "",
+            ),
+        );
+    }
+    let to = body["to"].as_str().unwrap_or_default();
+    match to {
+        ACCEPTED | STRANGER => (
+            200,
+            None,
+            json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": format!("wamid.OUT-{to}"), "message_status": "accepted"}]
+            }),
+        ),
+        RE_ENGAGEMENT => (
+            400,
+            None,
+            error(
+                131_047,
+                "Re-engagement message",
+                "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+            ),
+        ),
+        THROTTLED => (
+            429,
+            Some("7"),
+            error(
+                130_429,
+                "(#130429) Rate limit hit",
+                "Cloud API message throughput has been reached.",
+            ),
+        ),
+        BROKEN => (
+            500,
+            None,
+            error(131_000, "Something went wrong", "Something went wrong."),
+        ),
+        _ => (
+            400,
+            None,
+            error(131_026, "Message undeliverable", "Message Undeliverable."),
+        ),
+    }
+}
+
+/// Sends a request to the server as the host's transport would.
+async fn send(request: &HttpRequest) -> HttpResponse {
+    let uri: hyper::Uri = request.url.parse().expect("a URL");
+    let authority = uri.authority().expect("an authority").to_string();
+    let stream = TcpStream::connect(authority.as_str())
+        .await
+        .expect("connect");
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    let mut builder = Request::builder()
+        .method(request.method.as_str())
+        .uri(
+            uri.path_and_query()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        )
+        .header("host", authority);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let response = sender
+        .send_request(
+            builder
+                .body(Full::new(Bytes::from(request.body.clone())))
+                .expect("request"),
+        )
+        .await
+        .expect("an answer");
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+// === the plugin ===
+
+async fn start(graph: &Graph) -> PluginUnderTest {
+    Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
+        .secret("app-secret", APP_SECRET)
+        .secret("access-token", ACCESS_TOKEN)
+        .config("phone_number_id", PHONE_NUMBER_ID)
+        .config("graph_url", &format!("http://{}", graph.addr))
+        .config("api_version", "v21.0")
+        .start()
+        .await
+}
+
+fn sign(body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(APP_SECRET).expect("any key size");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+/// A signed webhook: one text message from each of `customers`, sent
+/// `age` ago.
+async fn customers_write(plugin: &PluginUnderTest, customers: &[&str], age: Duration) {
+    let timestamp = (unix_now() - age.as_secs()).to_string();
+    let messages: Vec<Value> = customers
+        .iter()
+        .enumerate()
+        .map(|(n, wa_id)| {
+            json!({"from": wa_id, "id": format!("wamid.IN-{wa_id}-{timestamp}-{n}"),
+                "timestamp": timestamp, "type": "text", "text": {"body": "Hei"}})
+        })
+        .collect();
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398",
+        "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
+            "messages": messages}}]}]})
+    .to_string();
+    let out = plugin
+        .normalize_http(
+            body.as_bytes(),
+            &[("x-hub-signature-256", &sign(body.as_bytes()))],
+        )
+        .await
+        .expect("a signed webhook normalizes");
+    assert_eq!(out.len(), customers.len());
+}
+
+fn message(to: &str, parts: Vec<Part>) -> OutboundMessage {
+    OutboundMessage {
+        channel_account: silta_plugin_test::TEST_CHANNEL_ACCOUNT.into(),
+        interaction_id: InteractionId::new(),
+        recipient: Identity::new(
+            IdentityKind::Whatsapp,
+            to,
+            IdentityScope::Global,
+            Assurance::ChannelAttested,
+            &Default::default(),
+        )
+        .expect("identity"),
+        sender: None,
+        subject: None,
+        parts,
+        thread_keys: Vec::new(),
+        reply_to_provider_message_id: Some(format!("wamid.IN-{to}")),
+        reply_to_email: None,
+        reply_token: "rt".into(),
+    }
+}
+
+fn text(to: &str) -> OutboundMessage {
+    message(to, vec![Part::Text("Tilauksesi on matkalla.".into())])
+}
+
+/// Renders `message`, has the host fill the token in, sends it to the
+/// fake Graph API and interprets the answer.
+async fn deliver(
+    plugin: &PluginUnderTest,
+    message: &OutboundMessage,
+) -> silta_runtime::Result<DeliveryOutcome> {
+    let rendered = plugin.render(message).await?;
+    let TransportRequest::Http(request) = &rendered else {
+        panic!("an HTTP request, got {rendered:?}");
+    };
+    let authorization = request.header_value("authorization");
+    assert!(
+        authorization.starts_with("Bearer ") && !authorization.contains(ACCESS_TOKEN),
+        "the plugin never sees the token: {authorization}"
+    );
+    let mut filled = request.clone();
+    assert!(
+        plugin.plugin().prepare_http_request(&mut filled),
+        "the loopback origin is granted"
+    );
+    let response = send(&filled).await;
+    plugin
+        .interpret_response(&rendered, &TransportResponse::Http(response))
+        .await
+}
+
+trait HeaderValue {
+    fn header_value(&self, name: &str) -> String;
+}
+
+impl HeaderValue for HttpRequest {
+    fn header_value(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    }
+}
+
+// === the tests ===
+
+#[tokio::test]
+async fn replies_inside_the_window_map_the_graph_answers() {
+    let graph = start_graph().await;
+    let plugin = start(&graph).await;
+    customers_write(
+        &plugin,
+        &[ACCEPTED, RE_ENGAGEMENT, THROTTLED, BROKEN, UNDELIVERABLE],
+        Duration::from_secs(60),
+    )
+    .await;
+
+    let sent = deliver(&plugin, &text(ACCEPTED)).await.expect("sent");
+    assert_eq!(sent.state, DeliveryState::Sent);
+    assert_eq!(
+        sent.provider_message_id,
+        Some(format!("wamid.OUT-{ACCEPTED}"))
+    );
+
+    let refused = deliver(&plugin, &text(RE_ENGAGEMENT))
+        .await
+        .expect("an outcome");
+    assert_eq!(refused.state, DeliveryState::Failed);
+    assert_eq!(refused.provider_code.as_deref(), Some("131047"));
+    assert!(
+        refused
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("Re-engagement")),
+        "{refused:?}"
+    );
+
+    let undeliverable = deliver(&plugin, &text(UNDELIVERABLE))
+        .await
+        .expect("an outcome");
+    assert_eq!(undeliverable.state, DeliveryState::Failed);
+    assert_eq!(undeliverable.provider_code.as_deref(), Some("131026"));
+
+    match deliver(&plugin, &text(THROTTLED)).await {
+        Err(Error::Plugin {
+            error: PluginError::Retryable { retry_after, .. },
+            ..
+        }) => assert_eq!(retry_after, Some(Duration::from_secs(7))),
+        other => panic!("429 must be retryable after 7 s, got {other:?}"),
+    }
+    match deliver(&plugin, &text(BROKEN)).await {
+        Err(Error::Plugin {
+            error: PluginError::Retryable { message, .. },
+            ..
+        }) => assert!(
+            message.contains("500") && message.contains("131000"),
+            "{message}"
+        ),
+        other => panic!("500 must be retryable, got {other:?}"),
+    }
+
+    // Every request carried the token as the host filled it in, and the
+    // Cloud API's body.
+    let seen = graph.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 5);
+    for request in &seen {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(format!("Bearer {ACCESS_TOKEN}").as_str())
+        );
+        assert_eq!(request.body["messaging_product"], "whatsapp");
+        assert_eq!(request.body["type"], "text");
+        assert_eq!(request.body["text"]["body"], "Tilauksesi on matkalla.");
+        let to = request.body["to"].as_str().expect("to");
+        assert_eq!(
+            request.body["context"]["message_id"],
+            format!("wamid.IN-{to}")
+        );
+    }
+}
+
+#[tokio::test]
+async fn outside_the_window_only_a_template_goes() {
+    let graph = start_graph().await;
+    let plugin = start(&graph).await;
+    customers_write(&plugin, &[STALE], Duration::from_secs(25 * 60 * 60)).await;
+
+    for customer in [STALE, STRANGER] {
+        match plugin.render(&text(customer)).await {
+            Err(Error::Plugin {
+                error: PluginError::Permanent(reason),
+                ..
+            }) => assert!(
+                reason.contains("window is closed") && reason.contains("template"),
+                "{reason}"
+            ),
+            other => panic!("{customer}: a closed window must refuse text, got {other:?}"),
+        }
+    }
+    assert!(
+        graph.seen.lock().expect("lock").is_empty(),
+        "nothing was sent"
+    );
+
+    let template = message(
+        STRANGER,
+        vec![Part::Template(Template {
+            name: "order_update".into(),
+            language: LanguageTag::parse("language", "fi").expect("a language"),
+            parameters: vec!["Aino".into(), "1234".into()],
+        })],
+    );
+    let sent = deliver(&plugin, &template).await.expect("sent");
+    assert_eq!(
+        sent.provider_message_id,
+        Some(format!("wamid.OUT-{STRANGER}"))
+    );
+    let seen = graph.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body["type"], "template");
+    assert_eq!(seen[0].body["template"]["name"], "order_update");
+    assert_eq!(seen[0].body["template"]["language"]["code"], "fi");
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthorized() {
+    let graph = start_graph().await;
+    let plugin = Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
+        .secret("app-secret", APP_SECRET)
+        .secret("access-token", "EAAGexpired")
+        .config("phone_number_id", PHONE_NUMBER_ID)
+        .config("graph_url", &format!("http://{}", graph.addr))
+        .start()
+        .await;
+    customers_write(&plugin, &[ACCEPTED], Duration::from_secs(60)).await;
+    match deliver(&plugin, &text(ACCEPTED)).await {
+        Err(Error::Plugin {
+            error: PluginError::Unauthorized(reason),
+            ..
+        }) => assert!(
+            reason.contains("access-token") && reason.contains("190"),
+            "{reason}"
+        ),
+        other => panic!("401 must be unauthorized, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unsigned_and_forged_webhooks_are_unauthorized() {
+    let graph = start_graph().await;
+    let plugin = start(&graph).await;
+    let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
+    let forged = sign(b"another body");
+    for headers in [vec![], vec![("x-hub-signature-256", forged.as_str())]] {
+        match plugin.normalize_http(body, &headers).await {
+            Err(Error::Plugin {
+                error: PluginError::Unauthorized(reason),
+                ..
+            }) => assert!(reason.contains("x-hub-signature-256"), "{reason}"),
+            other => panic!("expected unauthorized, got {other:?}"),
+        }
+    }
+}
