@@ -3,27 +3,26 @@
 //! the code uses. The manifest is read by the host's own parser.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use silta_plugin_test::manifest::{Capability, Manifest, World};
+use silta_plugin_test::plugin_manifest;
 use silta_plugin_whatsapp::{ACCESS_TOKEN, Whatsapp, outbound, signature};
 use silta_sdk::Plugin;
 
 fn manifest() -> Manifest {
-    Manifest::load(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/plugin.toml"
-    )))
-    .expect("plugin.toml beside Cargo.toml is a valid manifest")
+    plugin_manifest::of_crate(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
 fn describe_matches_the_manifest() {
     let manifest = manifest();
     let info = Whatsapp::describe();
-    assert_eq!(manifest.id.as_str(), info.id);
-    assert_eq!(manifest.version, info.version);
-    assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
+    plugin_manifest::assert_describes(
+        &manifest,
+        &info.id,
+        &info.version,
+        env!("CARGO_PKG_VERSION"),
+    );
     assert_eq!(manifest.worlds, BTreeSet::from([World::Channel]));
 }
 
