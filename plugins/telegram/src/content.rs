@@ -125,7 +125,7 @@ pub fn of(path: &str, message: &Message, keys: &[&str]) -> Result<Option<Content
         }
         ("sticker", attachment)
     } else {
-        return Ok(other(path, message, keys, content)?);
+        return other(path, message, keys, content);
     };
     content.kind = kind;
     content.parts.push(Part::Attachment(attachment));
