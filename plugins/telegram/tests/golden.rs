@@ -108,7 +108,10 @@ fn valid_payloads_normalize_as_expected() {
             .unwrap_or_default();
         match result {
             Ok(out) if name.contains("ignored") || name.starts_with("unknown-update") => {
-                assert!(out.is_empty(), "{name} carries no customer message: {out:?}");
+                assert!(
+                    out.is_empty(),
+                    "{name} carries no customer message: {out:?}"
+                );
             }
             Ok(out) => assert_eq!(out.len(), 1, "{name}: one interaction, got {out:?}"),
             Err(error) => panic!("{name} should normalize: {error:?}"),
@@ -170,11 +173,20 @@ fn an_edit_is_a_separate_version_of_the_same_message() {
 #[test]
 fn errors_name_the_field() {
     for (name, field) in [
-        ("message-missing-chat.json", "`message`: missing field `chat`"),
+        (
+            "message-missing-chat.json",
+            "`message`: missing field `chat`",
+        ),
         ("chat-id-not-a-number.json", "`message.chat.id`"),
         ("photo-without-file-id.json", "`message.photo[0]`"),
-        ("reply-without-message-id.json", "`message.reply_to_message`"),
-        ("edited-without-edit-date.json", "`edited_message.edit_date`"),
+        (
+            "reply-without-message-id.json",
+            "`message.reply_to_message`",
+        ),
+        (
+            "edited-without-edit-date.json",
+            "`edited_message.edit_date`",
+        ),
     ] {
         let error = normalize(fixture("malformed", name)).unwrap_err();
         assert!(error.message().contains(field), "{name}: {error:?}");
