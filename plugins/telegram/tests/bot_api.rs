@@ -325,7 +325,6 @@ async fn deliver(
 // === the tests ===
 
 #[tokio::test]
-#[ignore = "needs the host to fill secret placeholders in the URL path (coming on main)"]
 async fn a_reply_threads_on_the_customers_message_and_answers_map() {
     let api = start_bot_api().await;
     let plugin = start(&api).await;
@@ -393,7 +392,6 @@ async fn a_reply_threads_on_the_customers_message_and_answers_map() {
 }
 
 #[tokio::test]
-#[ignore = "needs the host to fill secret placeholders in the URL path (coming on main)"]
 async fn attachments_and_locations_use_their_methods() {
     let api = start_bot_api().await;
     let plugin = start(&api).await;
@@ -451,7 +449,6 @@ async fn attachments_and_locations_use_their_methods() {
 }
 
 #[tokio::test]
-#[ignore = "needs the host to fill secret placeholders in the URL path (coming on main)"]
 async fn a_wrong_bot_token_is_unauthorized() {
     let api = start_bot_api().await;
     let plugin = start_with(&api, "7000000001:revoked-token").await;
