@@ -8,10 +8,11 @@
 //! | one attachment (+ text as caption) | `sendPhoto` for JPEG, PNG and WebP images, `sendDocument` otherwise |
 //! | one location | `sendLocation`, or `sendVenue` when it has a name and an address |
 //!
-//! The chat is the conversation's provider-thread key (the chat id the
-//! customer wrote in), else the chat of the message replied to, else the
-//! recipient's Telegram user id (a private chat's id is the user's id).
-//! A reply carries `reply_parameters` with the replied message's id and
+//! The chat is the one of the message replied to (where the customer last
+//! wrote: a private chat or a group), else the conversation's
+//! provider-thread key (a chat id), else the recipient's Telegram user id
+//! (a private chat's id is the user's id). A reply carries
+//! `reply_parameters` with the replied message's id and
 //! `allow_sending_without_reply`, so a reply to a message the customer
 //! deleted still goes out.
 //!
@@ -140,15 +141,12 @@ pub fn render(
     let chat = chat(message, replied)?;
     let (method, mut body) = content(&message.parts)?;
     body["chat_id"] = chat.to_json();
-    if let Some((replied_chat, replied_message)) = replied {
-        let mut parameters = json!({
+    if let Some((_, replied_message)) = replied {
+        // The reply goes to the replied message's own chat (see `chat`).
+        body["reply_parameters"] = json!({
             "message_id": replied_message,
             "allow_sending_without_reply": true,
         });
-        if chat != ChatRef::Id(replied_chat) {
-            parameters["chat_id"] = json!(replied_chat);
-        }
-        body["reply_parameters"] = parameters;
     }
     Ok(TransportRequest::Http(
         HttpRequest::post(settings.method_url(token, method))
@@ -159,11 +157,14 @@ pub fn render(
 
 /// Where the message goes.
 fn chat(message: &OutboundMessage, replied: Option<(i64, i64)>) -> Result<ChatRef> {
+    if let Some((chat, _)) = replied {
+        return Ok(ChatRef::Id(chat));
+    }
     let thread = message.thread_keys.iter().find_map(|key| match key {
         ThreadKey::ProviderThread(chat) => ChatRef::parse(chat),
         _ => None,
     });
-    if let Some(chat) = thread.or(replied.map(|(chat, _)| ChatRef::Id(chat))) {
+    if let Some(chat) = thread {
         return Ok(chat);
     }
     let recipient = &message.recipient;
@@ -348,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn the_chat_comes_from_the_thread_then_the_reply_then_the_recipient() {
+    fn the_chat_comes_from_the_reply_then_the_thread_then_the_recipient() {
         let mut group = message(vec![Part::Text("Hei".into())]);
         group.thread_keys = vec![
             ThreadKey::ReplyToProviderMessage("x".into()),
@@ -360,11 +361,17 @@ mod tests {
         assert_eq!(body["reply_parameters"]["message_id"], 7);
         assert_eq!(body["reply_parameters"].get("chat_id"), None);
 
-        let mut elsewhere = message(vec![Part::Text("Hei".into())]);
-        elsewhere.reply_to_provider_message_id = Some("-100:9".into());
-        let (_, body) = rendered(&elsewhere).expect("renders");
-        assert_eq!(body["chat_id"], 123_456_789);
-        assert_eq!(body["reply_parameters"]["chat_id"], -100);
+        let mut in_group = message(vec![Part::Text("Hei".into())]);
+        in_group.reply_to_provider_message_id = Some("-100:9".into());
+        let (_, body) = rendered(&in_group).expect("renders");
+        assert_eq!(body["chat_id"], -100);
+        assert_eq!(body["reply_parameters"]["message_id"], 9);
+
+        let mut new_in_thread = message(vec![Part::Text("Hei".into())]);
+        new_in_thread.reply_to_provider_message_id = None;
+        new_in_thread.thread_keys = vec![ThreadKey::ProviderThread("@kahvila_news".into())];
+        let (_, body) = rendered(&new_in_thread).expect("renders");
+        assert_eq!(body, json!({"chat_id": "@kahvila_news", "text": "Hei"}));
 
         let mut fresh = message(vec![Part::Text("Hei".into())]);
         fresh.thread_keys.clear();
