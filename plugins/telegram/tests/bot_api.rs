@@ -311,6 +311,16 @@ async fn deliver(
         "the plugin never sees the token, only its placeholder: {}",
         request.url
     );
+    // What the host's sender sends, and what it logs instead.
+    let outbound = plugin
+        .plugin()
+        .outbound_request(request)
+        .expect("the loopback origin is granted");
+    let redacted = outbound.redacted_url.as_deref().unwrap_or_default();
+    assert!(
+        redacted.contains("/bot{{secret:bot-token}}/") && !redacted.contains(BOT_TOKEN),
+        "logs show the URL without the token: {redacted:?}"
+    );
     let mut filled = request.clone();
     assert!(
         plugin.plugin().prepare_http_request(&mut filled),
