@@ -9,7 +9,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::{ACCOUNT, Config, KEY, Silta, request, sign};
+use serde_json::Value;
+use support::{ACCOUNT, Config, KEY, Receiver, Silta, eventually, request, sign};
 
 /// Meta's App Secret and the verify token, as the operator configured them.
 const APP_SECRET: &str = "meta-app-secret";
@@ -191,4 +192,122 @@ async fn provider_webhooks_need_their_signature_not_the_api_token() {
 async fn interactions(silta: &Silta) -> usize {
     tokio::time::sleep(Duration::from_millis(300)).await;
     silta.all_interactions().await.len()
+}
+
+/// The bot token, which Telegram wants in the URL path.
+const BOT_TOKEN: &str = "7012345678:AAHk-bot-token_for-tests";
+/// The `secret_token` given to Telegram's setWebhook.
+const TELEGRAM_SECRET: &str = "telegram-webhook-secret";
+
+#[tokio::test]
+async fn a_telegram_chat_round_trip_keeps_the_bot_token_out_of_sight() {
+    // The Bot API on loopback: `sendMessage` answers like Telegram.
+    let bot_api = Receiver::start(|_| {
+        (
+            200,
+            r#"{"ok":true,"result":{"message_id":77,"date":1795464000,"chat":{"id":123456789,"type":"private"},"text":"ok"}}"#,
+        )
+    })
+    .await;
+    let api_url = format!("http://127.0.0.1:{}", bot_api.port);
+    let mut silta = Silta::new(&Config {
+        extra_toml: format!(
+            r#"
+[[plugins]]
+id = "telegram"
+capabilities = ["log", "secrets", "config", "http"]
+allowed_hosts = ["{api_url}"]
+secrets = {{ webhook-secret-token = {{ env = "SILTA_TEST_TELEGRAM_SECRET" }}, bot-token = {{ env = "SILTA_TEST_BOT_TOKEN" }} }}
+config = {{ api_url = "{api_url}" }}
+
+[[channel_accounts]]
+name = "tg"
+plugin = "telegram"
+ingest_auth = "provider-signature"
+"#
+        ),
+        env: vec![
+            ("SILTA_TEST_TELEGRAM_SECRET".into(), TELEGRAM_SECRET.into()),
+            ("SILTA_TEST_BOT_TOKEN".into(), BOT_TOKEN.into()),
+            // Everything the host logs about requests, to look for the token.
+            ("SILTA_LOG".into(), "debug,silta_pipeline=trace".into()),
+        ],
+        ..Config::default()
+    });
+    silta.start().await;
+
+    // Telegram posts an update with its secret-token header, no API token.
+    let update = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../plugins/telegram/tests/fixtures/valid/text.json"
+    ))
+    .expect("the telegram text fixture");
+    let port = silta.port;
+    let post = |secret: &'static str| {
+        let update = update.clone();
+        async move {
+            request(
+                port,
+                "POST",
+                "/v1/ingest/tg",
+                &[
+                    ("content-type", "application/json"),
+                    ("x-telegram-bot-api-secret-token", secret),
+                ],
+                update,
+            )
+            .await
+            .expect("ingest")
+        }
+    };
+    assert_eq!(post("wrong-secret").await.status, 401);
+    let accepted = post(TELEGRAM_SECRET).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    let inbound = silta.linked_interaction("123456789:41").await;
+    assert_eq!(inbound["sender"]["kind"], "telegram", "{inbound}");
+
+    // An agent answers in the conversation; the host puts the token into
+    // the path as the request leaves.
+    let conversation = inbound["conversation_id"].as_str().expect("conversation");
+    let reply = silta.reply(conversation, "Kyllä, se lähti eilen.").await;
+    let sent = eventually(Duration::from_secs(60), "the reply sent", || async {
+        let found = silta.get_json(&format!("/v1/interactions/{reply}")).await;
+        let delivery = found["delivery"].as_array()?.clone();
+        delivery
+            .iter()
+            .any(|step| step["state"] == "sent")
+            .then_some(found)
+    })
+    .await;
+    let received = bot_api.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].path, format!("/bot{BOT_TOKEN}/sendMessage"));
+    let body: Value = serde_json::from_slice(&received[0].body).expect("JSON body");
+    assert_eq!(body["chat_id"], 123_456_789, "{body}");
+    assert_eq!(body["text"], "Kyllä, se lähti eilen.", "{body}");
+    let sent_step = sent["delivery"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|step| step["state"] == "sent"))
+        .expect("a sent step");
+    assert_eq!(
+        sent_step["provider_message_id"], "123456789:77",
+        "the provider's id for the sent message: {sent}"
+    );
+
+    // The token is in no answer and no log line.
+    assert!(!sent.to_string().contains(BOT_TOKEN));
+    silta.terminate().await;
+    let log = silta.log();
+    assert!(
+        log.contains("{{secret:bot-token}}"),
+        "the request is logged, with the token redacted: {}",
+        log.lines()
+            .filter(|line| line.contains("sendMessage") || line.contains("http"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        !log.contains(BOT_TOKEN),
+        "the bot token leaked into the log"
+    );
 }

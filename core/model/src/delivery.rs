@@ -50,6 +50,10 @@ pub struct DeliveryEvent {
     pub at: Timestamp,
     /// Which sending attempt this is about, from 1.
     pub attempt: u32,
+    /// The provider's id for the message, on the step where the provider
+    /// took it (`sent`): what its console and status callbacks call it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_message_id: Option<String>,
 }
 
 /// A provider's report about a message we sent (a status callback, a DSN).

@@ -314,6 +314,7 @@ pub async fn record_delivery(
         detail: update.detail.clone(),
         at: update.at,
         attempt,
+        provider_message_id: None,
     };
     if !interaction.delivery.contains(&event) {
         interaction.delivery.push(event);

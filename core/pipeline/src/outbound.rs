@@ -444,6 +444,7 @@ async fn queue(
             detail: None,
             at: now,
             attempt: 0,
+            provider_message_id: None,
         }],
         provenance: Provenance {
             plugin_id: info.id.clone(),

@@ -565,14 +565,15 @@ impl Sender {
                 Some(self.letter(channel, &item, stage, kind, reason, now)),
             ),
         };
+        let provider_message_id = step.provider_message_id;
         let delivery = DeliveryEvent {
             state: step.state,
             provider_code: step.provider_code,
             detail: step.detail,
             at: now,
             attempt: attempt_no,
+            provider_message_id: provider_message_id.clone(),
         };
-        let provider_message_id = step.provider_message_id;
         let (item_id, interaction_id) = (item.id, item.interaction_id);
         let stored_letter = letter.clone();
         let dead_id = transact(&*self.store, move |tx| {

@@ -327,7 +327,9 @@ async fn a_plugin_built_against_an_older_contract_of_the_line_still_runs() {
         .await
         .expect("a 0.2.0 plugin loads in a 0.2.1 host");
     let out = plugin
-        .normalize(&event(r#"{"action":"echo","from":"aino@example.fi","text":"hei","id":"old-1"}"#))
+        .normalize(&event(
+            r#"{"action":"echo","from":"aino@example.fi","text":"hei","id":"old-1"}"#,
+        ))
         .await
         .expect("normalize");
     assert_eq!(first_text(&out), "hei");

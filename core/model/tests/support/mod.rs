@@ -248,6 +248,7 @@ pub fn interaction() -> Interaction {
                 detail: Some("2.0.0 Ok: queued".into()),
                 at: at(1_795_000_302),
                 attempt: 1,
+                provider_message_id: None,
             },
             DeliveryEvent {
                 state: DeliveryState::Bounced,
@@ -255,6 +256,7 @@ pub fn interaction() -> Interaction {
                 detail: Some("mailbox unknown".into()),
                 at: at(1_795_000_400),
                 attempt: 1,
+                provider_message_id: None,
             },
         ],
         provenance: Provenance {
