@@ -4,8 +4,8 @@
 //! A plugin opens a secret by a name its manifest lists under `secrets`;
 //! the operator configures the value. The key stays in the host: an HMAC is
 //! computed there, and a [`Secret::header_placeholder`] is replaced by the
-//! value only when a request leaves, only in headers, only towards an
-//! allowed host. Needs the `secrets` capability. In a native build there is
+//! value only when a request leaves, only in headers or the URL's path and
+//! query, only towards an allowed host. Needs the `secrets` capability. In a native build there is
 //! no host and [`Secret::open`] returns [`SecretError::Denied`].
 
 use crate::types::PluginError;
@@ -112,8 +112,10 @@ impl Secret {
     }
 
     /// Text to put into an outbound header value where the secret belongs
-    /// (`Authorization: Bearer <placeholder>`). The host fills it in as the
-    /// request leaves, only towards an allowed host.
+    /// (`Authorization: Bearer <placeholder>`), or into the path or query of
+    /// the request's URL (`/bot<placeholder>/sendMessage`). The host fills it
+    /// in as the request leaves (percent-encoded in a URL), only towards an
+    /// allowed host, never in the URL's host.
     #[must_use]
     pub fn header_placeholder(&self) -> String {
         #[cfg(target_arch = "wasm32")]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -17,8 +17,15 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    let presented = request
-        .headers()
+    match check_token(&state, request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// 401 with the reason unless `headers` carry one of the configured tokens.
+pub fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -27,24 +34,23 @@ pub async fn require_token(
         })
         .map(str::trim);
     let Some(presented) = presented else {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "missing_token",
             "send the API token as `Authorization: Bearer <token>`",
-        )
-        .into_response();
+        ));
     };
     let valid = state
         .tokens
         .iter()
         .any(|token| bool::from(token.as_bytes().ct_eq(presented.as_bytes())));
-    if !valid {
-        return ApiError::new(
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "the API token is not valid",
-        )
-        .into_response();
+        ))
     }
-    next.run(request).await
 }

@@ -1,17 +1,26 @@
-//! `POST /v1/ingest/{channel_account}`: provider webhooks in.
+//! `POST /v1/ingest/{channel_account}`: provider webhooks in, and
+//! `GET` for the provider's subscription handshake.
+//!
+//! Both are authenticated per channel account (`ingest_auth`): by Silta's
+//! API token, or, for a provider that cannot send one, by the provider's
+//! signature, which the channel's plugin checks on every event.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
+use silta_pipeline::channels::IngestAuth;
 use silta_runtime::contract::TransportMeta;
+use silta_runtime::handshake::HandshakeRefusal;
 use utoipa::ToSchema;
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, auth};
 
 /// The answer to an accepted event.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,7 +47,7 @@ pub struct IngestAccepted {
         (status = 413, description = "Body larger than the limit"),
         (status = 503, description = "The plugin failed; the event was journaled and dead-lettered, and the provider should retry"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ())
 )]
 pub async fn ingest(
     State(state): State<Arc<AppState>>,
@@ -48,6 +57,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<IngestAccepted>), ApiError> {
+    authenticate(&state, &channel_account, &headers)?;
     let body = body.map_err(|rejection| {
         ApiError::unreadable_body(
             &rejection,
@@ -92,4 +102,85 @@ pub async fn ingest(
             items: accepted.items,
         }),
     ))
+}
+
+/// Answer a provider's webhook subscription handshake (Meta's
+/// `hub.challenge`) when the channel's plugin declares one in its manifest.
+/// The host answers it; no plugin code runs and nothing is written.
+#[utoipa::path(
+    get,
+    path = "/v1/ingest/{channel_account}",
+    params(
+        ("channel_account" = String, Path, description = "Channel account name (or id)"),
+        ("hub.mode" = Option<String>, Query, description = "`subscribe`"),
+        ("hub.verify_token" = Option<String>, Query, description = "The verify token configured on both sides"),
+        ("hub.challenge" = Option<String>, Query, description = "Echoed back when the token matches"),
+    ),
+    responses(
+        (status = 200, description = "The challenge, as text/plain", body = String, content_type = "text/plain"),
+        (status = 400, description = "A parameter is missing or malformed"),
+        (status = 401, description = "Missing or invalid API token (for `ingest_auth = \"api-token\"`)"),
+        (status = 403, description = "The verify token does not match"),
+        (status = 404, description = "Unknown channel account"),
+        (status = 405, description = "The channel's plugin declares no handshake"),
+        (status = 503, description = "The verify token is not configured"),
+    ),
+    security(("bearer" = []), ())
+)]
+pub async fn handshake(
+    State(state): State<Arc<AppState>>,
+    Path(channel_account): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authenticate(&state, &channel_account, &headers)?;
+    let channel = state.inbound.channels().get(&channel_account)?;
+    let challenge = channel
+        .plugin
+        .answer_webhook_handshake(&query)
+        .map_err(|refusal| {
+            let (status, code) = match &refusal {
+                HandshakeRefusal::NotDeclared { .. } => {
+                    (StatusCode::METHOD_NOT_ALLOWED, "no_handshake")
+                }
+                HandshakeRefusal::NoToken { .. } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "handshake_not_configured")
+                }
+                HandshakeRefusal::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+                HandshakeRefusal::WrongToken => (StatusCode::FORBIDDEN, "wrong_verify_token"),
+            };
+            tracing::warn!(channel_account = %channel.record.name, reason = %refusal, "webhook handshake refused");
+            ApiError::new(status, code, refusal.to_string())
+        })?;
+    tracing::info!(channel_account = %channel.record.name, "webhook handshake answered");
+    let mut response = challenge.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// The API token is required unless the channel account takes its
+/// provider's signature instead. An unknown account needs the token too, so
+/// that account names do not leak to callers without one.
+fn authenticate(
+    state: &AppState,
+    channel_account: &str,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let by_signature = state
+        .inbound
+        .channels()
+        .get(channel_account)
+        .is_ok_and(|channel| channel.ingest_auth == IngestAuth::ProviderSignature);
+    if by_signature {
+        Ok(())
+    } else {
+        auth::check_token(state, headers)
+    }
 }

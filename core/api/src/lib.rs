@@ -80,11 +80,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi::document));
+    // Authenticated per channel account: by the API token, or by the
+    // provider's signature the plugin checks (`ingest_auth`).
+    let ingest = Router::new().route(
+        "/v1/ingest/{channel_account}",
+        post(ingest::ingest)
+            .get(ingest::handshake)
+            .layer(DefaultBodyLimit::max(state.max_body_bytes)),
+    );
     let protected = Router::new()
-        .route(
-            "/v1/ingest/{channel_account}",
-            post(ingest::ingest).layer(DefaultBodyLimit::max(state.max_body_bytes)),
-        )
         .route("/v1/parties", get(query::list_parties))
         .route("/v1/parties/{id}", get(query::get_party))
         .route("/v1/parties/{id}/timeline", get(query::party_timeline))
@@ -136,5 +140,5 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             auth::require_token,
         ));
-    open.merge(protected).with_state(state)
+    open.merge(ingest).merge(protected).with_state(state)
 }

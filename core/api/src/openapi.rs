@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
         crate::health::readyz,
         crate::health::metrics,
         crate::ingest::ingest,
+        crate::ingest::handshake,
         crate::query::list_parties,
         crate::query::get_party,
         crate::query::party_timeline,

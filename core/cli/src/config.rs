@@ -26,6 +26,7 @@
 //! name = "shop"                # POST /v1/ingest/shop
 //! plugin = "webhook"
 //! rate_limits = { messages_per_second = 5 }   # stricter than the plugin's own
+//! ingest_auth = "api-token"    # or "provider-signature" (WhatsApp, Telegram)
 //!
 //! [[backoffice]]               # enrich every interaction from a CRM or ERP
 //! plugin = "tryton"
@@ -57,6 +58,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+use silta_pipeline::channels::IngestAuth;
 use silta_runtime::allowed_hosts::AllowedHost;
 use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::{Grant, SecretValue};
@@ -232,6 +234,12 @@ pub struct ChannelAccountConfig {
     /// Send limits stricter than the plugin's (a trial account, a shared
     /// number): `{ messages_per_second = 1, per_recipient_per_second = 1 }`.
     pub rate_limits: Option<RateLimits>,
+    /// Who may post to `POST /v1/ingest/{name}`: `"api-token"` (the
+    /// default) or `"provider-signature"`, for a provider that cannot send
+    /// Silta's API token (WhatsApp, Telegram): the plugin's check of the
+    /// provider's signature is then what authenticates an event.
+    #[serde(default)]
+    pub ingest_auth: IngestAuth,
 }
 
 /// HTTP API settings.
@@ -454,6 +462,7 @@ impl Config {
                 imap: None,
                 smtp: None,
                 rate_limits: None,
+                ingest_auth: IngestAuth::ApiToken,
             }],
             plugins: vec![webhook],
             backoffice: Vec::new(),

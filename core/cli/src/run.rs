@@ -202,6 +202,7 @@ fn channel_plugins(config: &Config, plugins: &[Arc<Plugin>]) -> anyhow::Result<V
                 plugin: Arc::clone(plugin),
                 smtp,
                 rate_limits: account.rate_limits.unwrap_or_default(),
+                ingest_auth: account.ingest_auth,
             })
         })
         .collect()

@@ -24,6 +24,23 @@ pub struct ChannelAccount {
     pub smtp: Option<Arc<SmtpSender>>,
     /// Its sends' schedule: the provider's rate limits.
     pub limiter: Arc<SendLimiter>,
+    /// Who may post events to its ingest endpoint.
+    pub ingest_auth: IngestAuth,
+}
+
+/// How `POST /v1/ingest/{channel_account}` is authenticated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IngestAuth {
+    /// Silta's API token, like every other API call: for a sender that can
+    /// present one (an in-house system, a proxy in front of Silta).
+    #[default]
+    ApiToken,
+    /// The provider's own signature, which the channel's plugin verifies
+    /// (Meta's `X-Hub-Signature-256`, Telegram's secret token): for a
+    /// provider that cannot send Silta's token. Its webhook handshake, if
+    /// any, is answered without the token too.
+    ProviderSignature,
 }
 
 /// What a channel account is made of, before it is registered.
@@ -37,6 +54,8 @@ pub struct ChannelSetup {
     /// The operator's rate limits, used where stricter than the plugin
     /// manifest's.
     pub rate_limits: RateLimits,
+    /// Who may post events to its ingest endpoint.
+    pub ingest_auth: IngestAuth,
 }
 
 impl ChannelSetup {
@@ -48,6 +67,7 @@ impl ChannelSetup {
             plugin,
             smtp: None,
             rate_limits: RateLimits::default(),
+            ingest_auth: IngestAuth::default(),
         }
     }
 }
@@ -77,6 +97,7 @@ impl Channels {
             plugin,
             smtp,
             rate_limits,
+            ingest_auth,
         } in accounts
         {
             let limits = plugin.manifest().rate_limits.stricter(rate_limits);
@@ -94,6 +115,7 @@ impl Channels {
                 plugin,
                 smtp,
                 limiter,
+                ingest_auth,
             });
             channels
                 .by_id

@@ -130,7 +130,7 @@ impl HttpClient {
         let span = tracing::debug_span!(
             "http_send",
             method = %request.method,
-            url = %loggable_url(&request.url),
+            url = %loggable_url(request.display_url()),
         );
         self.send_inner(request).instrument(span).await
     }
@@ -218,7 +218,7 @@ impl HttpTransport for HttpClient {
             "plugin_http_send",
             plugin = %plugin,
             method = %request.method,
-            url = %loggable_url(&request.url),
+            url = %loggable_url(request.display_url()),
         );
         self.send_inner(request).instrument(span).await
     }
@@ -232,16 +232,18 @@ fn build_request(request: OutboundRequest) -> Result<http::Request<Full<Bytes>>,
     let invalid = |what: String| TransportError::Unreachable(format!("invalid request: {what}"));
     let method = http::Method::from_bytes(request.method.as_bytes())
         .map_err(|_| invalid(format!("method `{}`", request.method)))?;
-    let uri: http::Uri = request
-        .url
-        .parse()
-        .map_err(|err| invalid(format!("URL `{}`: {err}", loggable_url(&request.url))))?;
+    let uri: http::Uri = request.url.parse().map_err(|err| {
+        invalid(format!(
+            "URL `{}`: {err}",
+            loggable_url(request.display_url())
+        ))
+    })?;
     match uri.scheme_str() {
         Some("http" | "https") if uri.host().is_some() => {}
         _ => {
             return Err(invalid(format!(
                 "URL `{}` is not an absolute http:// or https:// URL",
-                loggable_url(&request.url)
+                loggable_url(request.display_url())
             )));
         }
     }
@@ -321,6 +323,7 @@ mod tests {
         let request = |method: &str, url: &str| OutboundRequest {
             method: method.into(),
             url: url.into(),
+            redacted_url: None,
             headers: Vec::new(),
             body: Vec::new(),
         };
@@ -335,6 +338,7 @@ mod tests {
         let ok = build_request(OutboundRequest {
             method: "POST".into(),
             url: "http://example.com/".into(),
+            redacted_url: None,
             headers: vec![silta_runtime::capabilities::transport::OutboundHeader {
                 name: "authorization".into(),
                 value: b"Bearer s3cret".to_vec(),
@@ -348,6 +352,7 @@ mod tests {
         let err = build_request(OutboundRequest {
             method: "POST".into(),
             url: "http://example.com/".into(),
+            redacted_url: None,
             headers: vec![silta_runtime::capabilities::transport::OutboundHeader {
                 name: "authorization".into(),
                 value: b"s3cret\n".to_vec(),
@@ -371,6 +376,7 @@ mod tests {
             .send(OutboundRequest {
                 method: "GET".into(),
                 url: format!("http://127.0.0.1:{port}/"),
+                redacted_url: None,
                 headers: Vec::new(),
                 body: Vec::new(),
             })
@@ -394,6 +400,7 @@ mod tests {
             .send(OutboundRequest {
                 method: "GET".into(),
                 url: format!("http://{addr}/"),
+                redacted_url: None,
                 headers: Vec::new(),
                 body: Vec::new(),
             })
@@ -432,6 +439,7 @@ mod tests {
         OutboundRequest {
             method: "GET".into(),
             url: format!("http://{addr}/x?token=1"),
+            redacted_url: None,
             headers: Vec::new(),
             body: Vec::new(),
         }

@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use silta_model::{ContentHash, DeliveryEvent, DeliveryState, Part, Timestamp};
-use silta_runtime::capabilities::transport::{OutboundHeader, OutboundRequest};
 use silta_runtime::contract::{
     AttachmentBytes, DeliveryOutcome, EmailRequest, HttpRequest, HttpResponse, OutboundMessage,
     TransportRequest, TransportResponse,
@@ -392,8 +391,7 @@ impl Sender {
         channel: &ChannelAccount,
         http: &HttpRequest,
     ) -> std::result::Result<TransportResponse, AttemptFailure> {
-        let mut filled = http.clone();
-        if !channel.plugin.prepare_http_request(&mut filled) {
+        let Some(request) = channel.plugin.outbound_request(http) else {
             return Err(AttemptFailure::permanent(
                 "send",
                 "origin_not_granted",
@@ -403,21 +401,6 @@ impl Sender {
                     channel.plugin.id()
                 ),
             ));
-        }
-        let request = OutboundRequest {
-            method: filled.method,
-            url: filled.url,
-            headers: filled
-                .headers
-                .into_iter()
-                .map(|(name, value)| OutboundHeader {
-                    sensitive: value.contains("\u{0}")
-                        || name.eq_ignore_ascii_case("authorization"),
-                    name: name.to_ascii_lowercase(),
-                    value: value.into_bytes(),
-                })
-                .collect(),
-            body: filled.body,
         };
         let response = self
             .client

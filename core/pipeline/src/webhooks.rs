@@ -370,6 +370,7 @@ impl SubscriptionWorker {
             let request = OutboundRequest {
                 method: "POST".into(),
                 url: self.subscription.url.clone(),
+                redacted_url: None,
                 headers: vec![
                     header("content-type", CONTENT_TYPE),
                     header("user-agent", USER_AGENT),

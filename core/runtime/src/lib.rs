@@ -11,6 +11,8 @@
 //!   deadline (covering host calls), a memory cap and an output cap, and
 //!   returns [`contract`] types converted by [`conversions`]; failures are
 //!   typed [`Error`]s naming the plugin and the limit.
+//! - [`handshake`]: webhook subscription handshakes a manifest declares and
+//!   the host answers (Meta's `hub.challenge`).
 //! - [`inspect`] describes a component file for `silta plugin inspect`.
 
 pub mod allowed_hosts;
@@ -22,6 +24,7 @@ mod conversions;
 pub mod engine;
 mod error;
 pub mod grant;
+pub mod handshake;
 pub mod inspect;
 mod limiter;
 pub mod manifest;

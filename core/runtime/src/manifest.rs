@@ -20,6 +20,10 @@
 //! [rate_limits]                 # a channel provider's send limits
 //! messages_per_second = 30
 //! per_recipient_per_second = 1
+//!
+//! [webhook_handshake]           # answered by the host, see `handshake`
+//! style = "hub-challenge"
+//! secret = "verify-token"       # listed under `secrets`
 //! ```
 
 use std::collections::BTreeSet;
@@ -31,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allowed_hosts::AllowedHost;
 use crate::error::{Error, Result};
+use crate::handshake::WebhookHandshake;
 use crate::rate_limits::RateLimits;
 
 /// A plugin's id: lowercase letters, digits and `-`, starting with a letter.
@@ -238,6 +243,10 @@ pub struct Manifest {
     /// account (an operator may set stricter ones).
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// A webhook subscription handshake the host answers for the plugin
+    /// (`GET /v1/ingest/{channel_account}`), see [`crate::handshake`].
+    #[serde(default)]
+    pub webhook_handshake: Option<WebhookHandshake>,
 }
 
 impl Manifest {
@@ -291,6 +300,13 @@ impl Manifest {
             return fail("secrets is set but capabilities does not include \"secrets\"".into());
         }
         if let Some(problem) = self.rate_limits.problem() {
+            return fail(problem);
+        }
+        if let Some(problem) = self
+            .webhook_handshake
+            .as_ref()
+            .and_then(|handshake| handshake.problem(&self.secrets))
+        {
             return fail(problem);
         }
         let l = &self.limits;

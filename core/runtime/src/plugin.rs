@@ -98,31 +98,87 @@ impl Plugin {
         )
     }
 
-    /// Fill this plugin's secret placeholders in the headers of a rendered
-    /// HTTP request, when the operator granted its origin (see
+    /// Fill this plugin's secret placeholders in a rendered HTTP request (in
+    /// header values, and in the URL's path and query), when the operator
+    /// granted its origin (see
     /// [`Policy::allows_rendered_origin`](crate::grant::Policy::allows_rendered_origin)).
     /// Returns `false` (and leaves the request as it is) when the origin is
     /// not granted; the host must then not send it.
     pub fn prepare_http_request(&self, request: &mut crate::contract::HttpRequest) -> bool {
-        let Ok(uri) = request.url.parse::<http::Uri>() else {
+        let Some(outbound) = self.outbound_request(request) else {
             return false;
         };
+        request.url = outbound.url;
+        request.headers = outbound
+            .headers
+            .into_iter()
+            .map(|header| {
+                let value = String::from_utf8_lossy(&header.value).into_owned();
+                (header.name, value)
+            })
+            .collect();
+        true
+    }
+
+    /// The request the host sends for a rendered HTTP request: secrets filled
+    /// in (headers that hold one, and `authorization`, are marked
+    /// sensitive; a URL that holds one keeps a redacted copy for logs).
+    /// `None` when the operator did not grant the origin to this plugin, or
+    /// the URL is not an absolute one; the host must then not send it.
+    pub fn outbound_request(
+        &self,
+        request: &crate::contract::HttpRequest,
+    ) -> Option<crate::capabilities::transport::OutboundRequest> {
+        use crate::capabilities::transport::{OutboundHeader, OutboundRequest};
+        let uri = request.url.parse::<http::Uri>().ok()?;
+        let policy = &self.shared.policy;
         let allowed = crate::capabilities::http_egress::origin_of(&uri)
-            .is_some_and(|(s, h, p)| self.shared.policy.allows_rendered_origin(&s, &h, p));
+            .is_some_and(|(s, h, p)| policy.allows_rendered_origin(&s, &h, p));
         if !allowed {
             tracing::warn!(plugin = %self.shared.id, url = %request.url, "rendered request denied: origin not granted to the plugin in the configuration");
-            return false;
+            return None;
         }
-        for (_, value) in request.headers.iter_mut() {
-            if let Some(filled) = self
-                .shared
-                .placeholders
-                .fill(value.as_bytes(), &self.shared.policy)
-            {
-                *value = String::from_utf8_lossy(&filled).into_owned();
-            }
-        }
-        true
+        let placeholders = &self.shared.placeholders;
+        let (url, redacted_url) = match placeholders.fill_url(&request.url, policy) {
+            Some(url) => (url.filled, Some(url.redacted)),
+            None => (request.url.clone(), None),
+        };
+        let headers = request
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let filled = placeholders.fill(value.as_bytes(), policy);
+                OutboundHeader {
+                    sensitive: filled.is_some() || name.eq_ignore_ascii_case("authorization"),
+                    name: name.to_ascii_lowercase(),
+                    value: filled.unwrap_or_else(|| value.clone().into_bytes()),
+                }
+            })
+            .collect();
+        Some(OutboundRequest {
+            method: request.method.clone(),
+            url,
+            redacted_url,
+            headers,
+            body: request.body.clone(),
+        })
+    }
+
+    /// The answer to a provider's webhook subscription handshake (the
+    /// decoded query parameters of `GET /v1/ingest/{channel_account}`),
+    /// when the manifest declares one; see [`crate::handshake`]. Runs no
+    /// plugin code.
+    pub fn answer_webhook_handshake(
+        &self,
+        query: &std::collections::HashMap<String, String>,
+    ) -> std::result::Result<String, crate::handshake::HandshakeRefusal> {
+        let plugin = self.shared.id.as_str();
+        let Some(handshake) = &self.manifest.webhook_handshake else {
+            return Err(crate::handshake::HandshakeRefusal::NotDeclared {
+                plugin: plugin.to_owned(),
+            });
+        };
+        handshake.answer(plugin, &self.shared.policy, query)
     }
 
     // === calls ===

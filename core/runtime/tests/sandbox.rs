@@ -276,6 +276,13 @@ async fn secrets_sign_and_fill_headers_but_never_leak() {
         server.seen()[0].authorization.as_deref(),
         Some("Bearer s3cr3t")
     );
+
+    // In the URL's path and query too (a bot token in the path).
+    let body =
+        format!(r#"{{"action":"http","url":"{origin}/ok?key={{secret}}","url_secret":"token"}}"#);
+    let out = plugin.normalize(&event(body)).await.expect("http");
+    assert_eq!(first_text(&out), "status=200 body=hello");
+    assert_eq!(server.seen()[1].path, "/ok?key=s3cr3t");
 }
 
 #[tokio::test]

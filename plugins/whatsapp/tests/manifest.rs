@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use silta_plugin_test::manifest::{Capability, Manifest, World};
 use silta_plugin_test::plugin_manifest;
 use silta_plugin_whatsapp::{ACCESS_TOKEN, Whatsapp, outbound, signature};
+use silta_runtime::handshake::HandshakeStyle;
 use silta_sdk::Plugin;
 
 fn manifest() -> Manifest {
@@ -41,8 +42,15 @@ fn the_manifest_asks_for_what_the_code_uses() {
     );
     assert_eq!(
         manifest.secrets,
-        BTreeSet::from([signature::SECRET.to_owned(), ACCESS_TOKEN.to_owned()])
+        BTreeSet::from([
+            signature::SECRET.to_owned(),
+            ACCESS_TOKEN.to_owned(),
+            "verify-token".to_owned()
+        ])
     );
+    let handshake = manifest.webhook_handshake.expect("Meta's GET handshake");
+    assert_eq!(handshake.style, HandshakeStyle::HubChallenge);
+    assert_eq!(handshake.secret, "verify-token");
     let hosts: Vec<String> = manifest
         .allowed_hosts
         .iter()

@@ -125,7 +125,7 @@ pub struct Unrecorded(pub OutboundRequest);
 impl std::fmt::Display for Unrecorded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let r = &self.0;
-        writeln!(f, "{} {}", r.method, r.url)?;
+        writeln!(f, "{} {}", r.method, r.display_url())?;
         for h in &r.headers {
             let value = if h.sensitive {
                 "<secret>".into()
@@ -202,7 +202,7 @@ impl RecordingTransport {
             .position(|(i, ex)| {
                 !state.used[i]
                     && ex.request.method.eq_ignore_ascii_case(&request.method)
-                    && ex.request.url == request.url
+                    && ex.request.url == request.display_url()
                     && ex.request.body.as_ref().is_none_or(|b| *b == body)
             })?;
         state.used[found] = true;
@@ -223,7 +223,7 @@ impl RecordingTransport {
         let exchange = Exchange {
             request: RecordedRequest {
                 method: request.method.clone(),
-                url: request.url.clone(),
+                url: request.display_url().to_owned(),
                 headers: request
                     .headers
                     .iter()
@@ -267,7 +267,7 @@ impl HttpTransport for RecordingTransport {
                 None => {
                     let err = TransportError::NotRecorded {
                         method: request.method.clone(),
-                        url: request.url.clone(),
+                        url: request.display_url().to_owned(),
                     };
                     self.lock().unrecorded.push(Unrecorded(request));
                     Err(err)

@@ -89,9 +89,29 @@ impl WasiHttpHooks for EgressHooks {
                 *value = v;
             }
         }
+        let mut redacted_url = None;
+        if let Some(url) = shared
+            .placeholders
+            .fill_url(&uri.to_string(), &shared.policy)
+        {
+            match url.filled.parse::<http::Uri>() {
+                Ok(filled) => {
+                    *request.uri_mut() = filled;
+                    redacted_url = Some(url.redacted);
+                }
+                Err(_) => {
+                    tracing::warn!(plugin = %shared.id, url = %url.redacted, "outbound HTTP request denied: the URL with its secrets filled in is not a valid URI");
+                    return Box::new(async {
+                        Err(wasmtime_wasi_http::Error::HttpRequestUriInvalid)
+                    });
+                }
+            }
+        }
         if let Some(transport) = shared.transport.clone() {
             let plugin = shared.id.clone();
-            return Box::new(async move { send_via(transport, plugin, request).await });
+            return Box::new(
+                async move { send_via(transport, plugin, request, redacted_url).await },
+            );
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
@@ -107,12 +127,14 @@ async fn send_via(
     transport: Arc<dyn HttpTransport>,
     plugin: crate::manifest::PluginId,
     request: http::Request<WasiBody>,
+    redacted_url: Option<String>,
 ) -> SendResult {
     let (parts, body) = request.into_parts();
     let body = body.collect().await?.to_bytes().to_vec();
     let outbound = OutboundRequest {
         method: parts.method.to_string(),
         url: parts.uri.to_string(),
+        redacted_url,
         headers: parts
             .headers
             .iter()

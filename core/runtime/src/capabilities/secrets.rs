@@ -1,9 +1,10 @@
 //! `silta:connector/secrets`: secrets as opaque handles.
 //!
 //! A plugin opens a secret by name and gets a handle. With it, it can compute
-//! or verify an HMAC (the key never enters wasm memory) or ask for a header
+//! or verify an HMAC (the key never enters wasm memory) or ask for a
 //! placeholder. The placeholder is filled in by the host when a request
-//! leaves: only in header values, only towards an allowed origin. The
+//! leaves: in header values and in the URL's path and query (never its
+//! host), only towards an allowed origin. The
 //! placeholder carries a per-plugin random salt, so text arriving in a
 //! payload cannot name another plugin's secret.
 
@@ -48,36 +49,115 @@ impl Placeholders {
 
     /// Replace every placeholder of this plugin in `value` with its secret.
     /// Unknown names are left as they are (and so never match anything real).
+    /// `None` when `value` holds no placeholder at all.
     pub fn fill(&self, value: &[u8], policy: &Policy) -> Option<Vec<u8>> {
         let text = std::str::from_utf8(value).ok()?;
+        let pieces = self.pieces(text, policy)?;
+        let mut out = Vec::with_capacity(value.len());
+        for piece in pieces {
+            match piece {
+                Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
+                Piece::Secret { value, .. } => out.extend_from_slice(value.expose()),
+            }
+        }
+        Some(out)
+    }
+
+    /// Fill this plugin's placeholders in the path and query of `url` (a bot
+    /// token in `https://api.telegram.org/bot<token>/sendMessage`), the
+    /// secret percent-encoded. Placeholders in the scheme and authority are
+    /// never filled: a secret must not choose where a request goes. `None`
+    /// when no secret was filled in.
+    pub fn fill_url(&self, url: &str, policy: &Policy) -> Option<FilledUrl> {
+        let (origin, rest) = split_origin(url)?;
+        let pieces = self.pieces(rest, policy)?;
+        if !pieces.iter().any(|p| matches!(p, Piece::Secret { .. })) {
+            return None;
+        }
+        let mut filled = String::from(origin);
+        let mut redacted = String::from(origin);
+        for piece in pieces {
+            match piece {
+                Piece::Text(text) => {
+                    filled.push_str(text);
+                    redacted.push_str(text);
+                }
+                Piece::Secret { name, value } => {
+                    percent_encode_into(value.expose(), &mut filled);
+                    redacted.push_str(&format!("{{{{secret:{name}}}}}"));
+                }
+            }
+        }
+        Some(FilledUrl { filled, redacted })
+    }
+
+    /// `text` split into plain text and this plugin's known secrets; `None`
+    /// when it holds no placeholder.
+    fn pieces<'a>(&self, text: &'a str, policy: &'a Policy) -> Option<Vec<Piece<'a>>> {
         if !text.contains(PREFIX) {
             return None;
         }
-        let mut out = Vec::with_capacity(value.len());
+        let mut pieces = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find(PREFIX) {
-            out.extend_from_slice(&rest.as_bytes()[..start]);
+            pieces.push(Piece::Text(&rest[..start]));
             let after = &rest[start + PREFIX.len()..];
             let Some(end) = after.find(SUFFIX) else {
-                out.extend_from_slice(&rest.as_bytes()[start..]);
+                pieces.push(Piece::Text(&rest[start..]));
                 rest = "";
                 break;
             };
-            let inner = &after[..end];
-            let filled = inner
+            let known = after[..end]
                 .split_once(':')
                 .filter(|(salt, _)| *salt == self.salt)
-                .and_then(|(_, name)| policy.secret(name));
-            match filled {
-                Some(secret) => out.extend_from_slice(secret.expose()),
-                None => out.extend_from_slice(
-                    &rest.as_bytes()[start..start + PREFIX.len() + end + SUFFIX.len()],
-                ),
-            }
+                .and_then(|(_, name)| policy.secret(name).map(|value| (name, value)));
+            pieces.push(match known {
+                Some((name, value)) => Piece::Secret { name, value },
+                None => Piece::Text(&rest[start..start + PREFIX.len() + end + SUFFIX.len()]),
+            });
             rest = &after[end + SUFFIX.len()..];
         }
-        out.extend_from_slice(rest.as_bytes());
-        Some(out)
+        pieces.push(Piece::Text(rest));
+        Some(pieces)
+    }
+}
+
+/// A URL with secrets filled in, and the same URL fit for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilledUrl {
+    /// The URL to send.
+    pub filled: String,
+    /// The URL with each secret shown as `{{secret:<name>}}`.
+    pub redacted: String,
+}
+
+/// Plain text or a known secret, in the order they appear.
+enum Piece<'a> {
+    Text(&'a str),
+    Secret {
+        name: &'a str,
+        value: &'a SecretValue,
+    },
+}
+
+/// `scheme://authority` and what follows it (path, query, fragment).
+fn split_origin(url: &str) -> Option<(&str, &str)> {
+    let authority_start = url.find("://")? + 3;
+    let authority_len = url[authority_start..]
+        .find(['/', '?', '#'])
+        .unwrap_or(url.len() - authority_start);
+    Some(url.split_at(authority_start + authority_len))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `:`,
+/// so a secret stays one path segment or one query value.
+fn percent_encode_into(bytes: &[u8], out: &mut String) {
+    for &byte in bytes {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b':') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
     }
 }
 
@@ -194,6 +274,31 @@ mod tests {
             Some(unknown.as_bytes())
         );
         assert_eq!(p.fill(b"plain", &policy), None);
+    }
+
+    #[test]
+    fn fills_urls_only_after_the_authority_and_encoded() {
+        let p = Placeholders::new();
+        let policy = policy();
+        let token = p.placeholder("token");
+        let url = format!("https://api.example.test/bot{token}/send?key={token}");
+        let filled = p.fill_url(&url, &policy).expect("a secret filled in");
+        assert_eq!(
+            filled.filled,
+            "https://api.example.test/bots3cr3t/send?key=s3cr3t"
+        );
+        assert_eq!(
+            filled.redacted,
+            "https://api.example.test/bot{{secret:token}}/send?key={{secret:token}}"
+        );
+        let in_host = format!("https://{token}.example.test/send");
+        assert_eq!(p.fill_url(&in_host, &policy), None, "never in the host");
+        assert_eq!(p.fill_url("https://api.example.test/plain", &policy), None);
+        let unknown = format!("https://api.example.test/{}", p.placeholder("nope"));
+        assert_eq!(p.fill_url(&unknown, &policy), None);
+        let mut encoded = String::new();
+        percent_encode_into(b"12:ab/c d&e", &mut encoded);
+        assert_eq!(encoded, "12:ab%2Fc%20d%26e");
     }
 
     #[test]

@@ -13,13 +13,27 @@ use crate::manifest::PluginId;
 pub struct OutboundRequest {
     /// Method.
     pub method: String,
-    /// Absolute URL.
+    /// Absolute URL, secrets filled in.
     pub url: String,
+    /// The URL with each filled-in secret shown as `{{secret:<name>}}`, when
+    /// the URL holds one (a bot token in the path). Logs, errors and
+    /// recordings use [`OutboundRequest::display_url`], never `url`.
+    pub redacted_url: Option<String>,
     /// Headers; `sensitive` is set on values that hold a filled-in secret,
     /// which must never be written to a recording or a log.
     pub headers: Vec<OutboundHeader>,
     /// Body.
     pub body: Vec<u8>,
+}
+
+// === impl OutboundRequest ===
+
+impl OutboundRequest {
+    /// The URL fit for logs, errors and recordings: secrets redacted.
+    #[must_use]
+    pub fn display_url(&self) -> &str {
+        self.redacted_url.as_deref().unwrap_or(&self.url)
+    }
 }
 
 /// One header of an [`OutboundRequest`].

@@ -81,7 +81,12 @@ fn run(action: &str, command: &Value) -> Result<Vec<Part>, PluginError> {
             ]
         }
         "http" => {
-            let url = required_str(command, "url")?;
+            let mut url = required_str(command, "url")?.to_owned();
+            // `{secret}` in the URL becomes the placeholder of `url_secret`.
+            if let Some(name) = optional_str(command, "url_secret") {
+                let secret = secrets::open(name).map_err(debug_permanent)?;
+                url = url.replace("{secret}", &secret.header_placeholder());
+            }
             let authorization = match optional_str(command, "header_secret") {
                 Some(name) => {
                     let secret = secrets::open(name).map_err(debug_permanent)?;
@@ -93,7 +98,7 @@ fn run(action: &str, command: &Value) -> Result<Vec<Part>, PluginError> {
                 .iter()
                 .map(|value| ("authorization", value.as_str()))
                 .collect();
-            vec![guest_kit::http_get_summary(url, &headers)?]
+            vec![guest_kit::http_get_summary(&url, &headers)?]
         }
         "log" => {
             let message = required_str(command, "message")?;
