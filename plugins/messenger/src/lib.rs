@@ -33,6 +33,11 @@ pub const ID: &str = "messenger";
 /// The secret (by its manifest name) holding the Page access token.
 pub const ACCESS_TOKEN: &str = "access-token";
 
+/// The secret (by its manifest name) holding the webhook verify token.
+/// The plugin never opens it: the host answers Meta's `GET` handshake
+/// with it (`[webhook_handshake]` in `plugin.toml`).
+pub const VERIFY_TOKEN: &str = "verify-token";
+
 /// The plugin.
 pub struct Messenger;
 

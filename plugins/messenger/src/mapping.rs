@@ -116,9 +116,8 @@ pub struct LastInbound {
 /// All the events of one webhook.
 pub fn normalize(event: &InboundEvent) -> Result<Inbound> {
     check_size(&event.body)?;
-    let value: serde_json::Value = serde_json::from_slice(&event.body).map_err(|error| {
-        PluginError::bad_input(format!("the payload is not JSON: {error}"))
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(&event.body)
+        .map_err(|error| PluginError::bad_input(format!("the payload is not JSON: {error}")))?;
     if !value.is_object() {
         return Err(PluginError::bad_input(
             "the payload must be a JSON object {\"object\": \"page\", \"entry\": [...]}",
@@ -216,11 +215,7 @@ impl Context<'_> {
                     mid
                 }
                 // Before v11.0 a postback has no id: derive a stable one.
-                None => format!(
-                    "postback:{}:{user}:{}",
-                    self.account_id,
-                    unix_millis(&at)
-                ),
+                None => format!("postback:{}:{user}:{}", self.account_id, unix_millis(&at)),
             };
             let interaction = self
                 .builder(InteractionKind::Message, &user, id, at, "postback")
@@ -293,7 +288,13 @@ impl Context<'_> {
     }
 
     /// A customer message.
-    fn message(&self, path: &str, user: &str, message: &Message, at: Timestamp) -> Result<Interaction> {
+    fn message(
+        &self,
+        path: &str,
+        user: &str,
+        message: &Message,
+        at: Timestamp,
+    ) -> Result<Interaction> {
         validate::provider_id(&format!("{path}.mid"), &message.mid)?;
         let mut builder = self.builder(
             InteractionKind::Message,
@@ -318,7 +319,11 @@ impl Context<'_> {
         for (n, attachment) in message.attachments.iter().enumerate() {
             let path = format!("{path}.attachments[{n}]");
             kinds.push(attachment.kind.as_str());
-            if let Some(sticker) = attachment.payload.as_ref().and_then(|p| p.sticker_id.as_ref()) {
+            if let Some(sticker) = attachment
+                .payload
+                .as_ref()
+                .and_then(|p| p.sticker_id.as_ref())
+            {
                 builder = builder.attribute("messenger.sticker_id", sticker.to_string());
             }
             if let Some(part) = attachment_part(&path, attachment)? {
@@ -351,7 +356,13 @@ impl Context<'_> {
 
     /// Instagram: the customer unsent message `mid`. An event of its own,
     /// under a derived id (the message keeps its own).
-    fn deleted(&self, path: &str, user: &str, message: &Message, at: Timestamp) -> Result<Interaction> {
+    fn deleted(
+        &self,
+        path: &str,
+        user: &str,
+        message: &Message,
+        at: Timestamp,
+    ) -> Result<Interaction> {
         validate::provider_id(&format!("{path}.mid"), &message.mid)?;
         self.builder(
             InteractionKind::Event,
@@ -377,7 +388,9 @@ impl Context<'_> {
         event: &str,
     ) -> InteractionBuilder {
         let sender = Identity::new(self.platform.identity_kind(), user)
-            .with_scope(IdentityScope::ChannelAccount(self.channel_account.to_owned()))
+            .with_scope(IdentityScope::ChannelAccount(
+                self.channel_account.to_owned(),
+            ))
             .with_assurance(Assurance::ChannelAttested);
         InteractionBuilder::new(
             kind,
@@ -419,7 +432,10 @@ fn attachment_part(path: &str, attachment: &payload::Attachment) -> Result<Optio
     // Meta gives no media type, only the kind; the host learns the exact
     // type when it fetches the bytes.
     let media = |media_type: &str| -> Result<Option<Part>> {
-        Ok(Some(Part::Attachment(Attachment::from_url(media_type, url()?))))
+        Ok(Some(Part::Attachment(Attachment::from_url(
+            media_type,
+            url()?,
+        ))))
     };
     match attachment.kind.as_str() {
         "image" => media("image/*"),
@@ -627,8 +643,10 @@ mod tests {
             assert_eq!(error.kind(), "bad-input");
             assert!(error.message().contains(reason), "{error:?}");
         }
-        let error = normalize(&event(json!({"object": "whatsapp_business_account", "entry": []})))
-            .unwrap_err();
+        let error = normalize(&event(
+            json!({"object": "whatsapp_business_account", "entry": []}),
+        ))
+        .unwrap_err();
         assert!(error.message().contains("\"page\""), "{error:?}");
     }
 }

@@ -424,15 +424,26 @@ mod tests {
         );
         assert_eq!(attachment_kind("image/png"), "image");
         let error = content(&[Part::Text("x".into()), Part::Attachment(pdf)]).unwrap_err();
-        assert!(error.message().contains("one attachment alone"), "{error:?}");
+        assert!(
+            error.message().contains("one attachment alone"),
+            "{error:?}"
+        );
         let template = Part::Template(Template {
             name: "t".into(),
             language: "fi".into(),
             parameters: Vec::new(),
         });
-        assert!(content(&[template]).unwrap_err().message().contains("template"));
+        assert!(
+            content(&[template])
+                .unwrap_err()
+                .message()
+                .contains("template")
+        );
         let long = "x".repeat(MAX_TEXT_CHARS + 1);
-        assert_eq!(content(&[Part::Text(long)]).unwrap_err().kind(), "permanent");
+        assert_eq!(
+            content(&[Part::Text(long)]).unwrap_err().kind(),
+            "permanent"
+        );
         assert_eq!(content(&[]).unwrap_err().kind(), "bad-input");
     }
 
@@ -447,7 +458,10 @@ mod tests {
             _ => None,
         })
         .expect("settings");
-        assert_eq!(custom.messages_url(), "http://127.0.0.1:8080/v22.0/42/messages");
+        assert_eq!(
+            custom.messages_url(),
+            "http://127.0.0.1:8080/v22.0/42/messages"
+        );
         assert!(!custom.human_agent);
         let error = Settings::from_config(|key| match key {
             PAGE_ID_KEY => Some("42".into()),

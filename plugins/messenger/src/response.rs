@@ -52,9 +52,7 @@ pub fn interpret(response: &TransportResponse) -> Result<DeliveryOutcome> {
             ),
             response.retry_after(),
         )),
-        (400..=499, Some(error))
-            if error.is_transient || RETRYABLE_CODES.contains(&error.code) =>
-        {
+        (400..=499, Some(error)) if error.is_transient || RETRYABLE_CODES.contains(&error.code) => {
             Err(PluginError::retryable_after(
                 format!(
                     "the Graph API asked to try again later: {}",
@@ -122,7 +120,9 @@ fn sent_id(response: &HttpResponse) -> Option<String> {
 fn unauthorized(error: Option<&GraphError>) -> PluginError {
     PluginError::unauthorized(format!(
         "the Graph API refused the access token{}; renew secret `access-token` (a Page access token with pages_messaging, and instagram_manage_messages for Instagram)",
-        error.map(|e| format!(": {}", describe(e))).unwrap_or_default()
+        error
+            .map(|e| format!(": {}", describe(e)))
+            .unwrap_or_default()
     ))
 }
 
@@ -194,10 +194,19 @@ mod tests {
             (429, String::new()),
             (500, graph_error(2, None, "Service temporarily unavailable")),
             (503, String::new()),
-            (400, graph_error(613, None, "Calls to this api have exceeded the rate limit.")),
-            (400, graph_error(4, None, "Application request limit reached")),
+            (
+                400,
+                graph_error(613, None, "Calls to this api have exceeded the rate limit."),
+            ),
+            (
+                400,
+                graph_error(4, None, "Application request limit reached"),
+            ),
             (400, graph_error(32, None, "Page request limit reached")),
-            (400, graph_error(1200, None, "Temporary send message failure")),
+            (
+                400,
+                graph_error(1200, None, "Temporary send message failure"),
+            ),
             (400, transient.to_owned()),
         ] {
             match interpret(&answer(status, &[("retry-after", "30")], &body)) {
@@ -211,11 +220,14 @@ mod tests {
 
     #[test]
     fn a_refused_token_is_unauthorized_and_odd_answers_permanent() {
-        let expired = interpret(&answer(400, &[], &graph_error(190, Some(463), "expired")))
-            .unwrap_err();
+        let expired =
+            interpret(&answer(400, &[], &graph_error(190, Some(463), "expired"))).unwrap_err();
         assert_eq!(expired.kind(), "unauthorized");
         assert!(expired.message().contains("access-token"), "{expired:?}");
-        assert_eq!(interpret(&answer(401, &[], "")).unwrap_err().kind(), "unauthorized");
+        assert_eq!(
+            interpret(&answer(401, &[], "")).unwrap_err().kind(),
+            "unauthorized"
+        );
         let moved = interpret(&answer(301, &[("location", "https://x.test")], "")).unwrap_err();
         assert_eq!(moved.kind(), "permanent");
         let smtp = TransportResponse::Smtp(silta_sdk::types::SmtpReply {

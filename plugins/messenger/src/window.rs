@@ -252,7 +252,10 @@ pub(crate) mod tests {
                 .get("window/acct/messenger/6830112345678901"),
             Some(&b"6000".to_vec())
         );
-        for (account, platform) in [("other", Platform::Messenger), ("acct", Platform::Instagram)] {
+        for (account, platform) in [
+            ("other", Platform::Messenger),
+            ("acct", Platform::Instagram),
+        ] {
             assert_eq!(
                 last_inbound(&state, account, platform, "6830112345678901").expect("read"),
                 None

@@ -129,8 +129,8 @@ fn the_same_payload_normalizes_the_same_way_twice() {
 
 #[test]
 fn one_webhook_gives_every_entry_s_events() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/valid/batch-two-entries.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/batch-two-entries.json");
     let inbound = mapping::normalize(&event(std::fs::read(path).expect("fixture"))).expect("ok");
     let kinds: Vec<&str> = inbound
         .normalized
@@ -141,18 +141,29 @@ fn one_webhook_gives_every_entry_s_events() {
         })
         .collect();
     assert_eq!(kinds, ["interaction", "interaction", "delivery-update"]);
-    let customers: Vec<&str> = inbound.contacts.iter().map(|c| c.user_id.as_str()).collect();
+    let customers: Vec<&str> = inbound
+        .contacts
+        .iter()
+        .map(|c| c.user_id.as_str())
+        .collect();
     assert_eq!(customers, ["6830112345678901", "7012345678901234"]);
 }
 
 #[test]
 fn echoes_and_bare_read_watermarks_give_nothing() {
-    for name in ["echo-ignored", "instagram-echo-ignored", "read-watermark-ignored"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("tests/fixtures/valid/{name}.json"));
+    for name in [
+        "echo-ignored",
+        "instagram-echo-ignored",
+        "read-watermark-ignored",
+    ] {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/valid/{name}.json"));
         let inbound =
             mapping::normalize(&event(std::fs::read(path).expect("fixture"))).expect("ok");
         assert!(inbound.normalized.is_empty(), "{name}: {inbound:?}");
-        assert!(inbound.contacts.is_empty(), "{name}: an echo opens no window");
+        assert!(
+            inbound.contacts.is_empty(),
+            "{name}: an echo opens no window"
+        );
     }
 }

@@ -139,17 +139,17 @@ fn graph(
     body: &Value,
 ) -> (u16, Option<&'static str>, Value) {
     if path != format!("/v21.0/{PAGE_ID}/messages") {
-        return (
-            400,
-            None,
-            error(100, Some(33), "Unsupported post request."),
-        );
+        return (400, None, error(100, Some(33), "Unsupported post request."));
     }
     if authorization != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
         return (
             401,
             None,
-            error(190, None, "Invalid OAuth access token - Cannot parse access token"),
+            error(
+                190,
+                None,
+                "Invalid OAuth access token - Cannot parse access token",
+            ),
         );
     }
     let to = body["recipient"]["id"].as_str().unwrap_or_default();
@@ -162,17 +162,29 @@ fn graph(
         UNAVAILABLE => (
             400,
             None,
-            error(551, Some(1_545_041), "(#551) This person isn't available right now."),
+            error(
+                551,
+                Some(1_545_041),
+                "(#551) This person isn't available right now.",
+            ),
         ),
         THROTTLED => (
             400,
             Some("7"),
-            error(613, None, "(#613) Calls to this api have exceeded the rate limit."),
+            error(
+                613,
+                None,
+                "(#613) Calls to this api have exceeded the rate limit.",
+            ),
         ),
         BROKEN => (
             500,
             None,
-            error(2, None, "An unexpected error has occurred. Please retry your request later."),
+            error(
+                2,
+                None,
+                "An unexpected error has occurred. Please retry your request later.",
+            ),
         ),
         _ => (
             400,
@@ -446,7 +458,10 @@ async fn replies_inside_24_hours_map_the_send_api_answers() {
         );
         assert_eq!(request.body["messaging_type"], "RESPONSE");
         assert_eq!(request.body.get("tag"), None);
-        assert_eq!(request.body["message"], json!({"text": "Tilauksesi on matkalla."}));
+        assert_eq!(
+            request.body["message"],
+            json!({"text": "Tilauksesi on matkalla."})
+        );
     }
 }
 
@@ -479,7 +494,10 @@ async fn after_24_hours_a_human_agent_may_answer_for_7_days_when_enabled() {
     let plain = start(&graph).await;
     customers_write(&plain, "page", &[TWO_DAYS], day * 2).await;
     let reason = refused(plain.render(&text(TWO_DAYS)).await);
-    assert!(reason.contains("HUMAN_AGENT") && reason.contains("human_agent"), "{reason}");
+    assert!(
+        reason.contains("HUMAN_AGENT") && reason.contains("human_agent"),
+        "{reason}"
+    );
 
     let agent = start_with(&graph, ACCESS_TOKEN, true).await;
     customers_write(&agent, "page", &[TWO_DAYS], day * 2).await;
@@ -488,7 +506,10 @@ async fn after_24_hours_a_human_agent_may_answer_for_7_days_when_enabled() {
     assert_eq!(sent.provider_message_id, Some(format!("m_OUT-{TWO_DAYS}")));
     for customer in [EIGHT_DAYS, STRANGER] {
         let reason = refused(agent.render(&text(customer)).await);
-        assert!(reason.contains("window") && reason.contains("closed"), "{reason}");
+        assert!(
+            reason.contains("window") && reason.contains("closed"),
+            "{reason}"
+        );
     }
     // A replayed older webhook does not move the mark back: TWO_DAYS
     // wrote again eight days ago, and may still be answered.

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use silta_plugin_messenger::{ACCESS_TOKEN, Messenger, outbound, signature};
+use silta_plugin_messenger::{ACCESS_TOKEN, Messenger, VERIFY_TOKEN, outbound, signature};
 use silta_plugin_test::manifest::{Capability, Manifest, World};
 use silta_plugin_test::plugin_manifest;
+use silta_runtime::handshake::HandshakeStyle;
 use silta_sdk::Plugin;
 use silta_sdk::types::IdentityKind;
 
@@ -46,8 +47,15 @@ fn the_manifest_asks_for_what_the_code_uses() {
     );
     assert_eq!(
         manifest.secrets,
-        BTreeSet::from([signature::SECRET.to_owned(), ACCESS_TOKEN.to_owned()])
+        BTreeSet::from([
+            signature::SECRET.to_owned(),
+            ACCESS_TOKEN.to_owned(),
+            VERIFY_TOKEN.to_owned()
+        ])
     );
+    let handshake = manifest.webhook_handshake.expect("Meta's GET handshake");
+    assert_eq!(handshake.style, HandshakeStyle::HubChallenge);
+    assert_eq!(handshake.secret, VERIFY_TOKEN);
     let hosts: Vec<String> = manifest
         .allowed_hosts
         .iter()

@@ -123,7 +123,10 @@ mod tests {
             "(131047) m: d"
         );
         assert_eq!(GraphError::parse(b"<html>"), None);
-        assert_eq!(GraphError::parse(br#"{"error":{"message":"no code"}}"#), None);
+        assert_eq!(
+            GraphError::parse(br#"{"error":{"message":"no code"}}"#),
+            None
+        );
     }
 
     #[test]
