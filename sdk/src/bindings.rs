@@ -42,16 +42,16 @@ pub mod base {
             package silta:sdk@0.1.0;
 
             world plugin-exports {
-                include silta:connector/capabilities@0.2.0;
-                export silta:connector/plugin@0.2.0;
+                include silta:connector/capabilities@0.2.1;
+                export silta:connector/plugin@0.2.1;
             }
 
             world channel-exports {
-                export silta:connector/channel-api@0.2.0;
+                export silta:connector/channel-api@0.2.1;
             }
 
             world backoffice-exports {
-                export silta:connector/backoffice-api@0.2.0;
+                export silta:connector/backoffice-api@0.2.1;
             }
         ",
         generate_all,
@@ -59,40 +59,40 @@ pub mod base {
         // compare values; enums already have it. (Not on every type: some
         // `wasi` types hold resources.)
         additional_type_attributes: {
-            "silta:connector/types@0.2.0/timestamp": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/plugin-error": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/retryable-error": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/identity-kind": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/identity-scope": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/identity": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/thread-key": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/attachment": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/location": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/interactive-reply": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/template": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/part": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/reaction": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/email-headers": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/interaction": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/delivery-update": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/normalized": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/transport-meta": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/http-meta": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/imap-meta": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/inbound-event": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/outbound-message": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/http-request": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/email-request": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/transport-request": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/transport-response": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/http-response": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/smtp-reply": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/delivery-outcome": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/backoffice-link": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/background": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/activity": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/ticket": [#[derive(PartialEq)]],
-            "silta:connector/types@0.2.0/plugin-info": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/timestamp": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/plugin-error": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/retryable-error": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/identity-kind": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/identity-scope": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/identity": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/thread-key": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/attachment": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/location": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/interactive-reply": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/template": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/part": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/reaction": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/email-headers": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/interaction": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/delivery-update": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/normalized": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/transport-meta": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/http-meta": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/imap-meta": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/inbound-event": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/outbound-message": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/http-request": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/email-request": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/transport-request": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/transport-response": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/http-response": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/smtp-reply": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/delivery-outcome": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/backoffice-link": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/background": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/activity": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/ticket": [#[derive(PartialEq)]],
+            "silta:connector/types@0.2.1/plugin-info": [#[derive(PartialEq)]],
         },
         pub_export_macro: true,
         export_macro_name: "export_plugin_world",
@@ -110,20 +110,20 @@ pub mod channel {
             package silta:sdk@0.1.0;
 
             world plugin-exports {
-                include silta:connector/capabilities@0.2.0;
-                export silta:connector/plugin@0.2.0;
+                include silta:connector/capabilities@0.2.1;
+                export silta:connector/plugin@0.2.1;
             }
 
             world channel-exports {
-                export silta:connector/channel-api@0.2.0;
+                export silta:connector/channel-api@0.2.1;
             }
 
             world backoffice-exports {
-                export silta:connector/backoffice-api@0.2.0;
+                export silta:connector/backoffice-api@0.2.1;
             }
         ",
         with: {
-            "silta:connector/types@0.2.0": silta_sdk::__private::base::silta::connector::types,
+            "silta:connector/types@0.2.1": silta_sdk::__private::base::silta::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "export_channel_world",
@@ -141,20 +141,20 @@ pub mod backoffice {
             package silta:sdk@0.1.0;
 
             world plugin-exports {
-                include silta:connector/capabilities@0.2.0;
-                export silta:connector/plugin@0.2.0;
+                include silta:connector/capabilities@0.2.1;
+                export silta:connector/plugin@0.2.1;
             }
 
             world channel-exports {
-                export silta:connector/channel-api@0.2.0;
+                export silta:connector/channel-api@0.2.1;
             }
 
             world backoffice-exports {
-                export silta:connector/backoffice-api@0.2.0;
+                export silta:connector/backoffice-api@0.2.1;
             }
         ",
         with: {
-            "silta:connector/types@0.2.0": silta_sdk::__private::base::silta::connector::types,
+            "silta:connector/types@0.2.1": silta_sdk::__private::base::silta::connector::types,
         },
         pub_export_macro: true,
         export_macro_name: "export_backoffice_world",

@@ -1,7 +1,7 @@
 //! The Rust SDK for Silta connector plugins.
 //!
 //! A plugin is a WebAssembly component (`wasm32-wasip2`) that implements
-//! the `silta:connector@0.2.0` contract (`sdk/wit/`). With this crate a
+//! the `silta:connector@0.2.1` contract (`sdk/wit/`). With this crate a
 //! plugin author writes plain Rust: implement [`Plugin`] and [`Channel`]
 //! and/or [`Backoffice`] on a type, and export it with one macro.
 //!

@@ -1,4 +1,4 @@
-//! The WIT types of `silta:connector@0.2.0` as a plugin sees them: the
+//! The WIT types of `silta:connector@0.2.1` as a plugin sees them: the
 //! common contact format (interactions, identities, parts), the transport
 //! records and [`PluginError`].
 //!

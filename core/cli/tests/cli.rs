@@ -37,11 +37,11 @@ fn inspect_shows_worlds_exports_imports_and_requested_capabilities() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("silta:connector/channel-api@0.2.0"),
+        stdout.contains("silta:connector/channel-api@0.2.1"),
         "{stdout}"
     );
     assert!(stdout.contains("normalize"), "{stdout}");
-    assert!(stdout.contains("silta:connector/kv@0.2.0"), "{stdout}");
+    assert!(stdout.contains("silta:connector/kv@0.2.1"), "{stdout}");
     assert!(
         stdout.contains("requested capabilities: http, kv, log")
             || stdout.contains("requested capabilities: log, kv, http"),

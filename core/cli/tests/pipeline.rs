@@ -447,6 +447,56 @@ async fn reply_is_delivered_and_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_one_customer_leave_in_order_even_when_one_is_retried() {
+    // The first attempt fails; the replies written after it must wait.
+    let receiver = Receiver::start(|n| {
+        if n == 0 {
+            (503, r#"{"error":"busy"}"#)
+        } else {
+            (200, r#"{"id":"prov"}"#)
+        }
+    })
+    .await;
+    let mut silta = Silta::new(&Config {
+        signing_key: true,
+        receiver: Some(receiver.port),
+        ..Config::default()
+    });
+    silta.start().await;
+    let inbound = ingest_and_find(&silta, "m-order").await;
+    let conversation = inbound["conversation_id"]
+        .as_str()
+        .expect("conversation_id")
+        .to_owned();
+    for n in 0..5 {
+        silta
+            .reply(&conversation, &format!("reply number {n}"))
+            .await;
+    }
+    let received = eventually(Duration::from_secs(60), "six requests", || async {
+        let received = receiver.received();
+        (received.len() >= 6).then_some(received)
+    })
+    .await;
+    let order: Vec<usize> = received
+        .iter()
+        .map(|r| {
+            let body = String::from_utf8_lossy(&r.body);
+            (0..5)
+                .find(|n| body.contains(&format!("reply number {n}")))
+                .unwrap_or_else(|| panic!("an unexpected request: {body}"))
+        })
+        .collect();
+    assert_eq!(
+        order,
+        vec![0, 0, 1, 2, 3, 4],
+        "in the order written, once each"
+    );
+    assert_eq!(received[0].answered, 503);
+    silta.terminate().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugin_failure_goes_to_the_dead_letter_queue_and_replays() {
     let mut silta = Silta::new(&Config {
         signing_key: false,
@@ -562,13 +612,17 @@ async fn replies_are_spaced_by_the_channel_rate_limits_without_holding_up_others
             .unwrap_or_else(|| panic!("{text} not received: {bodies:#?}"))
             .at
     };
-    let mut busy_times: Vec<Instant> = (0..6)
+    let busy_times: Vec<Instant> = (0..6)
         .map(|n| arrived(&format!("busy reply {n}")))
         .collect();
-    busy_times.sort();
-    // Two a second to one recipient: at least 500 ms apart (a little slack
-    // for the receiver's clock being read after the request arrived).
+    // In the order they were written, two a second to one recipient: at
+    // least 500 ms apart (a little slack for the receiver's clock being read
+    // after the request arrived).
     for pair in busy_times.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "replies to one customer overtook each other"
+        );
         let gap = pair[1] - pair[0];
         assert!(gap >= Duration::from_millis(450), "replies {gap:?} apart");
     }

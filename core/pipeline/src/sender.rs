@@ -8,6 +8,12 @@
 //! 429 from the provider, a network error, a deadline) come back after
 //! [`Backoff`] with jitter, up to `max_attempts`; permanent ones are
 //! dead-lettered at once.
+//!
+//! Messages to one recipient on one channel account leave in the order they
+//! were queued: the store lists an item only when no earlier one to the same
+//! recipient is still pending ([`Store::outbox_due`]), so a reply waiting for
+//! a retry or a rate-limit slot is never overtaken by a later one. Different
+//! recipients go in parallel.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

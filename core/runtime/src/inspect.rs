@@ -98,7 +98,7 @@ pub fn inspect(
     let imports: Vec<Item> = ty.imports(engine).map(|(n, it)| item(n, it.ty)).collect();
     let worlds = [World::Channel, World::Backoffice]
         .into_iter()
-        .filter(|w| exports.iter().any(|e| e.name == w.export_name()))
+        .filter(|w| exports.iter().any(|e| w.is_export(&e.name)))
         .collect();
     Ok(Inspection {
         worlds,

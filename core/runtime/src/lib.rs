@@ -1,5 +1,5 @@
 //! Silta's plugin runtime: loads sandboxed WebAssembly connector plugins
-//! (components implementing `silta:connector@0.2.0`) and calls them under
+//! (components implementing `silta:connector@0.2.1`) and calls them under
 //! hard limits.
 //!
 //! - [`Runtime`] holds the engine ([`engine`]: component model, async,

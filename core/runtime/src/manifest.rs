@@ -107,14 +107,47 @@ impl World {
     /// (at [`CONTRACT_VERSION`]).
     pub fn export_name(self) -> &'static str {
         match self {
-            World::Channel => "silta:connector/channel-api@0.2.0",
-            World::Backoffice => "silta:connector/backoffice-api@0.2.0",
+            World::Channel => "silta:connector/channel-api@0.2.1",
+            World::Backoffice => "silta:connector/backoffice-api@0.2.1",
         }
+    }
+
+    /// Whether `export` is this world's interface at a contract version this
+    /// host loads: the same `0.x` line, no newer than [`CONTRACT_VERSION`]
+    /// (`channel-api@0.2.0` for a host at 0.2.1: additions since are
+    /// imports the plugin does not use).
+    #[must_use]
+    pub fn is_export(self, export: &str) -> bool {
+        let (wanted, _) = self
+            .export_name()
+            .split_once('@')
+            .unwrap_or((self.export_name(), ""));
+        export
+            .split_once('@')
+            .is_some_and(|(name, version)| name == wanted && is_loadable_version(version))
+    }
+}
+
+/// A `silta:connector` version this host loads: its own `0.x` line, at or
+/// below its own patch.
+fn is_loadable_version(version: &str) -> bool {
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut parts = v.split('.').map(|p| p.parse::<u64>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    match (parse(version), parse(CONTRACT_VERSION)) {
+        (Some((0, minor, patch)), Some((0, host_minor, host_patch))) => {
+            minor == host_minor && patch <= host_patch
+        }
+        (Some((major, minor, _)), Some((host_major, host_minor, _))) => {
+            major == host_major && major > 0 && minor <= host_minor
+        }
+        _ => false,
     }
 }
 
 /// The version of the `silta:connector` WIT package this host speaks.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 
 /// When a component exports `silta:connector` interfaces of another
 /// version than [`CONTRACT_VERSION`], a sentence saying so and what to do.
@@ -124,7 +157,7 @@ pub fn contract_version_hint(exports: &[String]) -> Option<String> {
         .iter()
         .filter_map(|name| name.strip_prefix("silta:connector/"))
         .filter_map(|rest| rest.split_once('@').map(|(_, version)| version))
-        .filter(|version| *version != CONTRACT_VERSION)
+        .filter(|version| !is_loadable_version(version))
         .collect();
     versions.sort_unstable();
     versions.dedup();
@@ -411,5 +444,23 @@ output_bytes = 1024
         assert!(hint.contains(CONTRACT_VERSION), "{hint}");
         let current = vec![World::Channel.export_name().to_owned()];
         assert_eq!(contract_version_hint(&current), None);
+        let additive = vec!["silta:connector/channel-api@0.2.0".to_owned()];
+        assert_eq!(contract_version_hint(&additive), None, "0.2.0 still loads");
+        let newer = vec!["silta:connector/channel-api@0.2.9".to_owned()];
+        assert!(
+            contract_version_hint(&newer).is_some(),
+            "newer than the host"
+        );
+    }
+
+    #[test]
+    fn exports_of_the_same_line_match_their_world() {
+        assert!(World::Channel.is_export("silta:connector/channel-api@0.2.1"));
+        assert!(World::Channel.is_export("silta:connector/channel-api@0.2.0"));
+        assert!(!World::Channel.is_export("silta:connector/channel-api@0.1.0"));
+        assert!(!World::Channel.is_export("silta:connector/channel-api@0.3.0"));
+        assert!(!World::Channel.is_export("silta:connector/channel-api@0.2.2"));
+        assert!(!World::Channel.is_export("silta:connector/backoffice-api@0.2.1"));
+        assert!(!World::Channel.is_export("silta:connector/channel-api"));
     }
 }

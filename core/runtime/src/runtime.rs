@@ -149,7 +149,7 @@ impl Runtime {
         };
         let exports = crate::inspect::export_names(&component, self.engine.engine());
         for world in manifest.worlds.iter().copied() {
-            if !exports.iter().any(|e| e == world.export_name()) {
+            if !exports.iter().any(|e| world.is_export(e)) {
                 let hint = crate::manifest::contract_version_hint(&exports)
                     .map(|hint| format!("; {hint}"))
                     .unwrap_or_default();
@@ -240,12 +240,12 @@ impl Plugin {
         self.run(async |call| {
             if let Some(ix) = &channel {
                 ix.load(&mut call.store, &call.instance).map_err(|e| {
-                    e.context("its `channel-api` exports do not match silta:connector@0.2.0")
+                    e.context("its `channel-api` exports do not match silta:connector@0.2")
                 })?;
             }
             if let Some(ix) = &backoffice {
                 ix.load(&mut call.store, &call.instance).map_err(|e| {
-                    e.context("its `backoffice-api` exports do not match silta:connector@0.2.0")
+                    e.context("its `backoffice-api` exports do not match silta:connector@0.2")
                 })?;
             }
             Ok(())

@@ -1,7 +1,7 @@
 //! The sandbox's guarantees, each checked with a real guest component built
 //! once per test run by `silta-test-harness`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -283,6 +283,61 @@ async fn secrets_sign_and_fill_headers_but_never_leak() {
     let out = plugin.normalize(&event(body)).await.expect("http");
     assert_eq!(first_text(&out), "status=200 body=hello");
     assert_eq!(server.seen()[1].path, "/ok?key=s3cr3t");
+
+    // HTTP Basic credentials: the user and the secret, filled in by the host.
+    let body = format!(
+        r#"{{"action":"http","url":"{origin}/echo-auth","basic_secret":"token","basic_user":"AC123"}}"#
+    );
+    let out = plugin.normalize(&event(body)).await.expect("http");
+    // base64("AC123:s3cr3t")
+    assert_eq!(first_text(&out), "status=200 body=Basic QUMxMjM6czNjcjN0");
+
+    // Other hash functions (since 0.2.1): RFC 2202 case 2 for SHA-1.
+    let out = plugin
+        .normalize(&event(
+            r#"{"action":"sign","secret":"token","algorithm":"sha1","data":"what do ya want for nothing?"}"#,
+        ))
+        .await
+        .expect("sign");
+    let parts = texts(&out);
+    assert_eq!(parts[0].len(), 40, "a SHA-1 MAC: {parts:?}");
+    assert_eq!(parts[1], "verified=true");
+}
+
+/// A plugin built against `silta:connector@0.2.0` (a prebuilt echo guest)
+/// loads and runs in this 0.2.1 host unchanged: 0.2.1 only added host
+/// functions it does not import.
+#[tokio::test]
+async fn a_plugin_built_against_an_older_contract_of_the_line_still_runs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/guests/prebuilt/guest-echo-contract-0.2.0.wasm");
+    let wasm = std::fs::read(&path).expect("the prebuilt 0.2.0 guest");
+    let manifest = manifest(Guest::Echo).secrets(&["token"]).build();
+    let mut grant = Grant::all_requested(&manifest);
+    grant
+        .secrets
+        .insert("token".into(), SecretValue::new(*b"s3cr3t"));
+    let plugin = runtime()
+        .load(PluginSource {
+            wasm,
+            origin: path,
+            manifest,
+            grant,
+        })
+        .await
+        .expect("a 0.2.0 plugin loads in a 0.2.1 host");
+    let out = plugin
+        .normalize(&event(r#"{"action":"echo","from":"aino@example.fi","text":"hei","id":"old-1"}"#))
+        .await
+        .expect("normalize");
+    assert_eq!(first_text(&out), "hei");
+    let out = plugin
+        .normalize(&event(
+            r#"{"action":"sign","secret":"token","data":"what do ya want for nothing?"}"#,
+        ))
+        .await
+        .expect("its 0.2.0 imports still work");
+    assert_eq!(texts(&out)[1], "verified=true");
 }
 
 #[tokio::test]

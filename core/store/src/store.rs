@@ -82,9 +82,12 @@ pub trait Store: Send + Sync + 'static {
     /// Dead letters matching `filter`, oldest first.
     async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeadLetter>>;
 
-    /// Outbox items due at `now_ms`, oldest first.
+    /// Outbox items due at `now_ms`, oldest first; of the items to one
+    /// recipient on one channel account only the first still pending, so
+    /// messages to a chat leave in the order they were queued.
     async fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>>;
-    /// The earliest `next_attempt_ms` of a pending outbox item.
+    /// The earliest `next_attempt_ms` of an outbox item that
+    /// [`Store::outbox_due`] could list.
     async fn outbox_next_due(&self) -> Result<Option<i64>>;
     /// The outbox item, if it is still pending and due at `now_ms`: what a
     /// sender checks before an attempt, since the list it read may be older

@@ -447,3 +447,70 @@ async fn the_log_is_checkpointed_beside_the_writer_and_stays_small() -> anyhow::
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_outbox_lists_only_the_first_pending_item_per_recipient() -> anyhow::Result<()> {
+    use silta_store::records::OutboxState;
+    let dir = tempfile::tempdir()?;
+    let store = open(&dir).await?;
+    let account = ChannelAccountId::new();
+    let other_account = ChannelAccountId::new();
+    let sender = identity("agent@example.fi")?;
+    // Queued in this order: two to Aino, one to Bo, one to Aino on another
+    // account, and one whose payload names no recipient.
+    let queued = [
+        (account, Some("aino@example.fi")),
+        (account, Some("aino@example.fi")),
+        (account, Some("bo@example.fi")),
+        (other_account, Some("aino@example.fi")),
+        (account, None),
+    ];
+    let mut ids = Vec::new();
+    for (n, (on, recipient)) in queued.into_iter().enumerate() {
+        let item = interaction(on, &format!("out-{n}"), &sender, "2026-11-24T10:00:00Z")?;
+        let payload = match recipient {
+            Some(value) => serde_json::json!({"recipient": {"kind": "email", "value": value}}),
+            None => serde_json::json!({}),
+        };
+        let id = transact(&store, move |tx| {
+            Box::pin(async move {
+                tx.insert_interaction(&item, None).await?;
+                tx.enqueue_outbox(item.id, on, &payload, 1_000).await
+            })
+        })
+        .await?;
+        ids.push(id);
+    }
+    let due = |now| {
+        let store = &store;
+        async move {
+            let items = store.outbox_due(now, 64).await?;
+            anyhow::Ok(items.iter().map(|item| item.id).collect::<Vec<_>>())
+        }
+    };
+    assert_eq!(due(2_000).await?, vec![ids[0], ids[2], ids[3], ids[4]]);
+
+    // Aino's first waits for a retry: her second still waits behind it.
+    let first = ids[0];
+    let update = |id, state, at| {
+        transact(&store, move |tx| {
+            Box::pin(async move { tx.update_outbox(id, state, 1, at, Some("503")).await })
+        })
+    };
+    update(first, OutboxState::Pending, 5_000).await?;
+    assert_eq!(due(2_000).await?, vec![ids[2], ids[3], ids[4]]);
+    for id in [ids[2], ids[3], ids[4]] {
+        update(id, OutboxState::Done, 1_000).await?;
+    }
+    assert_eq!(
+        store.outbox_next_due().await?,
+        Some(5_000),
+        "not the blocked one's"
+    );
+    assert_eq!(due(5_000).await?, vec![first]);
+
+    // Once it is sent (or dead-lettered), the next one goes.
+    update(first, OutboxState::Dead, 5_000).await?;
+    assert_eq!(due(5_000).await?, vec![ids[1]]);
+    Ok(())
+}

@@ -123,6 +123,55 @@ async fn whatsapp_plugin_is_compliant() {
     assert!(checked >= 40, "only {checked} fixtures checked");
 }
 
+const TELEGRAM_SECRET_TOKEN: &str = "compliance-secret_token-0123";
+
+/// Telegram does not sign the body: it sends the webhook's `secret_token`
+/// back in a header, which the plugin compares with its secret (through
+/// the host). The suite's tampering changes the token's last character.
+fn sign_telegram(_body: &[u8]) -> Vec<(String, String)> {
+    vec![(
+        "x-telegram-bot-api-secret-token".into(),
+        TELEGRAM_SECRET_TOKEN.into(),
+    )]
+}
+
+/// A reply in the customer's private chat (chat id = user id).
+fn telegram_outbound(channel_account: String) -> OutboundMessage {
+    OutboundMessage {
+        recipient: Identity::new(
+            IdentityKind::Telegram,
+            "123456789",
+            IdentityScope::Global,
+            Assurance::ChannelAttested,
+            &Default::default(),
+        )
+        .expect("identity"),
+        subject: None,
+        thread_keys: vec![ThreadKey::ProviderThread("123456789".into())],
+        reply_to_provider_message_id: Some("123456789:41".into()),
+        ..outbound(channel_account)
+    }
+}
+
+#[tokio::test]
+async fn telegram_plugin_is_compliant() {
+    let plugin = Harness::for_crate(repo().join("plugins/telegram"))
+        .secret("webhook-secret-token", TELEGRAM_SECRET_TOKEN)
+        .secret("bot-token", "123456:compliance-bot-token")
+        .start()
+        .await;
+    let spec = ChannelSpec {
+        outbound: telegram_outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/telegram/tests/fixtures"),
+        delivery: Delivery::Webhook {
+            sign: sign_telegram,
+        },
+    };
+    let checked = check_channel(&spec).await;
+    assert!(checked >= 45, "only {checked} fixtures checked");
+}
+
 /// The Messenger customer of the compliance check (a PSID).
 const MESSENGER_PSID: &str = "6830112345678901";
 

@@ -13,6 +13,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use wasmtime::component::Resource;
 
+pub use crate::bindings::silta::connector::secrets::HashAlgorithm;
 use crate::bindings::silta::connector::secrets::{Host, HostSecret, SecretError};
 use crate::grant::{Policy, SecretValue};
 use crate::manifest::Capability;
@@ -32,6 +33,8 @@ pub struct Placeholders {
 
 const PREFIX: &str = "{{silta-secret:";
 const SUFFIX: &str = "}}";
+/// Between a secret's name and the hex of a Basic user name.
+const BASIC: &str = ":basic:";
 
 impl Placeholders {
     /// A fresh random salt.
@@ -47,6 +50,16 @@ impl Placeholders {
         format!("{PREFIX}{}:{name}{SUFFIX}", self.salt)
     }
 
+    /// The placeholder text for HTTP Basic credentials: `user` and the
+    /// secret as the password, filled in as `Basic base64(user:secret)`.
+    pub fn basic_auth_placeholder(&self, name: &str, user: &str) -> String {
+        format!(
+            "{PREFIX}{}:{name}{BASIC}{}{SUFFIX}",
+            self.salt,
+            hex::encode(user)
+        )
+    }
+
     /// Replace every placeholder of this plugin in `value` with its secret.
     /// Unknown names are left as they are (and so never match anything real).
     /// `None` when `value` holds no placeholder at all.
@@ -57,7 +70,7 @@ impl Placeholders {
         for piece in pieces {
             match piece {
                 Piece::Text(text) => out.extend_from_slice(text.as_bytes()),
-                Piece::Secret { value, .. } => out.extend_from_slice(value.expose()),
+                Piece::Secret { value, .. } => out.extend_from_slice(&value),
             }
         }
         Some(out)
@@ -83,7 +96,7 @@ impl Placeholders {
                     redacted.push_str(text);
                 }
                 Piece::Secret { name, value } => {
-                    percent_encode_into(value.expose(), &mut filled);
+                    percent_encode_into(&value, &mut filled);
                     redacted.push_str(&format!("{{{{secret:{name}}}}}"));
                 }
             }
@@ -110,7 +123,7 @@ impl Placeholders {
             let known = after[..end]
                 .split_once(':')
                 .filter(|(salt, _)| *salt == self.salt)
-                .and_then(|(_, name)| policy.secret(name).map(|value| (name, value)));
+                .and_then(|(_, rest)| fill_one(rest, policy));
             pieces.push(match known {
                 Some((name, value)) => Piece::Secret { name, value },
                 None => Piece::Text(&rest[start..start + PREFIX.len() + end + SUFFIX.len()]),
@@ -131,13 +144,27 @@ pub struct FilledUrl {
     pub redacted: String,
 }
 
-/// Plain text or a known secret, in the order they appear.
+/// Plain text or a known secret (as it is filled in), in the order they
+/// appear.
 enum Piece<'a> {
     Text(&'a str),
-    Secret {
-        name: &'a str,
-        value: &'a SecretValue,
-    },
+    Secret { name: &'a str, value: Vec<u8> },
+}
+
+/// The name and the bytes that replace a placeholder naming `rest`
+/// (`name`, or `name:basic:<hex user>`), when the secret is granted.
+fn fill_one<'a>(rest: &'a str, policy: &Policy) -> Option<(&'a str, Vec<u8>)> {
+    match rest.split_once(BASIC) {
+        None => Some((rest, policy.secret(rest)?.expose().to_vec())),
+        Some((name, user_hex)) => {
+            use base64::Engine as _;
+            let mut credentials = hex::decode(user_hex).ok()?;
+            credentials.push(b':');
+            credentials.extend_from_slice(policy.secret(name)?.expose());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+            Some((name, format!("Basic {encoded}").into_bytes()))
+        }
+    }
 }
 
 /// `scheme://authority` and what follows it (path, query, fragment).
@@ -168,11 +195,28 @@ impl Default for Placeholders {
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any size"));
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    hmac_with(HashAlgorithm::Sha256, key, data)
+}
+
+/// HMAC of `data` under `key` with `algorithm`.
+fn hmac_with(algorithm: HashAlgorithm, key: &[u8], data: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any size"));
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+    match algorithm {
+        HashAlgorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, data),
+        HashAlgorithm::Sha256 => run::<Hmac<Sha256>>(key, data),
+        HashAlgorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, data),
+    }
+}
+
+/// Whether `signature` equals `expected`, in constant time.
+fn same_mac(expected: &[u8], signature: &[u8]) -> bool {
+    expected.len() == signature.len() && bool::from(expected.ct_eq(signature))
 }
 
 impl Host for PluginState {
@@ -225,7 +269,41 @@ impl HostSecret for PluginState {
     ) -> wasmtime::Result<bool> {
         let handle = self.table.get(&secret)?;
         let expected = hmac_sha256(handle.value.expose(), &data);
-        Ok(expected.len() == signature.len() && bool::from(expected.ct_eq(&signature)))
+        Ok(same_mac(&expected, &signature))
+    }
+
+    async fn hmac(
+        &mut self,
+        secret: Resource<SecretHandle>,
+        algorithm: HashAlgorithm,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Vec<u8>> {
+        let handle = self.table.get(&secret)?;
+        Ok(hmac_with(algorithm, handle.value.expose(), &data))
+    }
+
+    async fn verify_hmac(
+        &mut self,
+        secret: Resource<SecretHandle>,
+        algorithm: HashAlgorithm,
+        data: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> wasmtime::Result<bool> {
+        let handle = self.table.get(&secret)?;
+        let expected = hmac_with(algorithm, handle.value.expose(), &data);
+        Ok(same_mac(&expected, &signature))
+    }
+
+    async fn basic_auth_placeholder(
+        &mut self,
+        secret: Resource<SecretHandle>,
+        user: String,
+    ) -> wasmtime::Result<String> {
+        let handle = self.table.get(&secret)?;
+        Ok(self
+            .shared
+            .placeholders
+            .basic_auth_placeholder(&handle.name, &user))
     }
 
     async fn drop(&mut self, secret: Resource<SecretHandle>) -> wasmtime::Result<()> {
@@ -299,6 +377,46 @@ mod tests {
         let mut encoded = String::new();
         percent_encode_into(b"12:ab/c d&e", &mut encoded);
         assert_eq!(encoded, "12:ab%2Fc%20d%26e");
+    }
+
+    #[test]
+    fn fills_basic_credentials() {
+        let p = Placeholders::new();
+        let policy = policy();
+        let value = p.basic_auth_placeholder("token", "AC123");
+        assert!(!value.contains("AC123"), "the user is hex-encoded: {value}");
+        // base64("AC123:s3cr3t")
+        assert_eq!(
+            p.fill(value.as_bytes(), &policy).as_deref(),
+            Some(&b"Basic QUMxMjM6czNjcjN0"[..])
+        );
+        let unknown = p.basic_auth_placeholder("nope", "AC123");
+        assert_eq!(
+            p.fill(unknown.as_bytes(), &policy).as_deref(),
+            Some(unknown.as_bytes())
+        );
+    }
+
+    #[test]
+    fn hmac_sha1_and_sha512_match_rfc_vectors() {
+        // RFC 2202 case 2 (SHA-1) and RFC 4231 case 2 (SHA-512).
+        assert_eq!(
+            hex::encode(hmac_with(
+                HashAlgorithm::Sha1,
+                b"Jefe",
+                b"what do ya want for nothing?"
+            )),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+        assert!(
+            hex::encode(hmac_with(
+                HashAlgorithm::Sha512,
+                b"Jefe",
+                b"what do ya want for nothing?"
+            ))
+            .starts_with("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554")
+        );
+        assert!(same_mac(b"abc", b"abc") && !same_mac(b"abc", b"abd") && !same_mac(b"abc", b"ab"));
     }
 
     #[test]

@@ -24,6 +24,14 @@ mod graph;
 /// How many `merged_into` hops a party lookup follows.
 const MAX_MERGE_HOPS: usize = 16;
 
+/// The outbox item `o` is the first still pending to its recipient on its
+/// channel account: messages to one chat leave in the order they were
+/// queued, even when an earlier one waits for a retry or a rate-limit slot.
+/// Items with no recipient in their payload are not ordered.
+const FIRST_FOR_RECIPIENT: &str = "NOT EXISTS (SELECT 1 FROM outbox earlier \
+     WHERE earlier.state = 'pending' AND earlier.channel_account = o.channel_account \
+     AND earlier.recipient = o.recipient AND earlier.id < o.id)";
+
 fn journal_entry(row: &SqliteRow) -> Result<JournalEntry> {
     let seq: i64 = row.get("seq");
     let transport: String = row.get("transport");
@@ -356,8 +364,8 @@ impl Store for SqliteStore {
 
     async fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>> {
         let sql = format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ? \
-             ORDER BY next_attempt_ms, id LIMIT ?"
+            "SELECT {OUTBOX_COLUMNS} FROM outbox o WHERE state = 'pending' AND next_attempt_ms <= ? \
+             AND {FIRST_FOR_RECIPIENT} ORDER BY next_attempt_ms, id LIMIT ?"
         );
         let rows = sqlx::query(&sql)
             .bind(now_ms)
@@ -383,7 +391,10 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_next_due(&self) -> Result<Option<i64>> {
-        sqlx::query_scalar("SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'")
+        let sql = format!(
+            "SELECT MIN(next_attempt_ms) FROM outbox o WHERE state = 'pending' AND {FIRST_FOR_RECIPIENT}"
+        );
+        sqlx::query_scalar(&sql)
             .fetch_one(&self.reads)
             .await
             .map_err(StoreError::db("next due outbox"))

@@ -9,8 +9,8 @@
 //! | `echo`   | `from`, `text`, `id`       | `text` (plus thread key provider-thread = `id`)    |
 //! | `kv`     | `key`, `value`             | the value read back after `kv.set`, or `<none>`    |
 //! | `config` | `key`                      | `config.get(key)` or `<none>`                      |
-//! | `sign`   | `secret`, `data`           | hex HMAC, `verified=<bool>`, the header placeholder |
-//! | `http`   | `url`, `header_secret`?    | `status=<code> body=<body>`                        |
+//! | `sign`   | `secret`, `data`, `algorithm`? | hex HMAC, `verified=<bool>`, the header placeholder (`algorithm`: `sha1`, `sha512`; SHA-256 without) |
+//! | `http`   | `url`, `header_secret`?, `url_secret`?, `basic_secret`? + `basic_user`? | `status=<code> body=<body>` |
 //! | `log`    | `message`                  | `logged`                                           |
 //! | `sleep`  | `ms`                       | `slept`                                            |
 //!
@@ -72,8 +72,29 @@ fn run(action: &str, command: &Value) -> Result<Vec<Part>, PluginError> {
             let secret =
                 secrets::open(required_str(command, "secret")?).map_err(debug_permanent)?;
             let data = required_str(command, "data")?.as_bytes();
-            let signature = secret.hmac_sha256(data);
-            let verified = secret.verify_hmac_sha256(data, &signature);
+            let algorithm = match optional_str(command, "algorithm") {
+                None => None,
+                Some("sha1") => Some(secrets::HashAlgorithm::Sha1),
+                Some("sha512") => Some(secrets::HashAlgorithm::Sha512),
+                Some(other) => {
+                    return Err(PluginError::BadInput(format!(
+                        "`algorithm` must be `sha1` or `sha512`, not `{other}`"
+                    )));
+                }
+            };
+            let (signature, verified) = match algorithm {
+                None => {
+                    let signature = secret.hmac_sha256(data);
+                    let verified = secret.verify_hmac_sha256(data, &signature);
+                    (signature, verified)
+                }
+                Some(algorithm) => {
+                    let signature = secret.hmac(algorithm, data);
+                    let verified = secret.verify_hmac(algorithm, data, &signature)
+                        && !secret.verify_hmac(algorithm, b"other data", &signature);
+                    (signature, verified)
+                }
+            };
             vec![
                 hex(&signature),
                 format!("verified={verified}"),
@@ -87,12 +108,20 @@ fn run(action: &str, command: &Value) -> Result<Vec<Part>, PluginError> {
                 let secret = secrets::open(name).map_err(debug_permanent)?;
                 url = url.replace("{secret}", &secret.header_placeholder());
             }
-            let authorization = match optional_str(command, "header_secret") {
-                Some(name) => {
+            let authorization = match (
+                optional_str(command, "header_secret"),
+                optional_str(command, "basic_secret"),
+            ) {
+                (Some(name), _) => {
                     let secret = secrets::open(name).map_err(debug_permanent)?;
                     Some(format!("Bearer {}", secret.header_placeholder()))
                 }
-                None => None,
+                (None, Some(name)) => {
+                    let secret = secrets::open(name).map_err(debug_permanent)?;
+                    let user = optional_str(command, "basic_user").unwrap_or_default();
+                    Some(secret.basic_auth_placeholder(user))
+                }
+                (None, None) => None,
             };
             let headers: Vec<(&str, &str)> = authorization
                 .iter()
