@@ -15,8 +15,10 @@ pub mod mapping;
 pub mod outbound;
 pub mod payload;
 pub mod response;
-pub mod signature;
 pub mod window;
+
+/// The `X-Hub-Signature-256` check, shared with the other Meta plugins.
+pub use silta_meta_webhook::signature;
 
 use silta_sdk::secrets::Secret;
 use silta_sdk::types::{

@@ -10,7 +10,11 @@
 //! - anything else: `permanent`.
 
 use serde::Deserialize;
+use silta_meta_webhook::graph_error::{GraphError, body_detail};
 use silta_sdk::types::{DeliveryOutcome, HttpResponse, PluginError, TransportResponse};
+
+/// The Graph error code of an invalid or expired access token.
+pub use silta_meta_webhook::graph_error::INVALID_TOKEN_CODE;
 
 type Result<T, E = PluginError> = std::result::Result<T, E>;
 
@@ -19,12 +23,6 @@ type Result<T, E = PluginError> = std::result::Result<T, E>;
 /// (Cloud API throughput) and 131056 (pair rate limit: too many messages
 /// to one customer).
 pub const THROTTLING_CODES: [i64; 4] = [4, 80_007, 130_429, 131_056];
-
-/// The Graph error code of an invalid or expired access token.
-pub const INVALID_TOKEN_CODE: i64 = 190;
-
-/// Most bytes of an unreadable error body kept as the outcome's detail.
-const MAX_DETAIL_BYTES: usize = 256;
 
 #[derive(Debug, Deserialize)]
 struct Sent {
@@ -37,45 +35,6 @@ struct SentMessage {
     id: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct Failure {
-    error: GraphError,
-}
-
-/// A Graph API error body's `error`.
-#[derive(Debug, Deserialize)]
-struct GraphError {
-    code: i64,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    error_subcode: Option<i64>,
-    #[serde(default)]
-    error_data: Option<ErrorData>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorData {
-    #[serde(default)]
-    details: Option<String>,
-}
-
-// === impl GraphError ===
-
-impl GraphError {
-    fn describe(&self) -> String {
-        let message = self.message.as_deref().unwrap_or("Graph API error");
-        let mut text = format!("({}) {message}", self.code);
-        if let Some(details) = self.error_data.as_ref().and_then(|d| d.details.as_deref()) {
-            text = format!("{text}: {details}");
-        }
-        if let Some(subcode) = self.error_subcode {
-            text = format!("{text} [subcode {subcode}]");
-        }
-        text
-    }
-}
-
 /// What the Graph API's answer means for the message.
 pub fn interpret(response: &TransportResponse) -> Result<DeliveryOutcome> {
     let TransportResponse::Http(response) = response else {
@@ -84,9 +43,7 @@ pub fn interpret(response: &TransportResponse) -> Result<DeliveryOutcome> {
         ));
     };
     let status = response.status;
-    let error = serde_json::from_slice::<Failure>(&response.body)
-        .ok()
-        .map(|failure| failure.error);
+    let error = GraphError::parse(&response.body);
     match (status, error) {
         (200..=299, _) => Ok(DeliveryOutcome::sent(sent_id(response))),
         (429 | 500..=599, error) => Err(PluginError::retryable_after(
@@ -113,7 +70,7 @@ pub fn interpret(response: &TransportResponse) -> Result<DeliveryOutcome> {
         }
         (400..=499, None) => {
             let failed = DeliveryOutcome::failed(status.to_string());
-            Ok(match detail(&response.body) {
+            Ok(match body_detail(&response.body) {
                 Some(detail) => failed.with_detail(detail),
                 None => failed,
             })
@@ -147,20 +104,6 @@ fn unauthorized(error: Option<&GraphError>) -> PluginError {
             .map(|e| format!(": {}", e.describe()))
             .unwrap_or_default()
     ))
-}
-
-/// The start of an unreadable error body, as text.
-fn detail(body: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut end = text.len().min(MAX_DETAIL_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    Some(text[..end].to_owned())
 }
 
 #[cfg(test)]

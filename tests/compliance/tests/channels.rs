@@ -66,10 +66,12 @@ async fn webhook_plugin_is_compliant() {
     assert!(checked >= 12, "only {checked} fixtures checked");
 }
 
-const WHATSAPP_APP_SECRET: &[u8] = b"compliance-app-secret";
+/// Meta signs WhatsApp, Messenger and Instagram webhooks alike
+/// (`X-Hub-Signature-256`, keyed with the app secret).
+const META_APP_SECRET: &[u8] = b"compliance-app-secret";
 
-fn sign_whatsapp(body: &[u8]) -> Vec<(String, String)> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(WHATSAPP_APP_SECRET).expect("any key size");
+fn sign_meta(body: &[u8]) -> Vec<(String, String)> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(META_APP_SECRET).expect("any key size");
     mac.update(body);
     vec![(
         "x-hub-signature-256".into(),
@@ -106,7 +108,7 @@ fn whatsapp_outbound(channel_account: String) -> OutboundMessage {
 #[tokio::test]
 async fn whatsapp_plugin_is_compliant() {
     let plugin = Harness::for_crate(repo().join("plugins/whatsapp"))
-        .secret("app-secret", WHATSAPP_APP_SECRET)
+        .secret("app-secret", META_APP_SECRET)
         .secret("access-token", "compliance-access-token")
         .config("phone_number_id", "106540352242922")
         .start()
@@ -115,9 +117,7 @@ async fn whatsapp_plugin_is_compliant() {
         outbound: whatsapp_outbound(plugin.channel_account().to_string()),
         plugin,
         fixtures: repo().join("plugins/whatsapp/tests/fixtures"),
-        delivery: Delivery::Webhook {
-            sign: sign_whatsapp,
-        },
+        delivery: Delivery::Webhook { sign: sign_meta },
     };
     let checked = check_channel(&spec).await;
     assert!(checked >= 40, "only {checked} fixtures checked");
@@ -170,6 +170,69 @@ async fn telegram_plugin_is_compliant() {
     };
     let checked = check_channel(&spec).await;
     assert!(checked >= 45, "only {checked} fixtures checked");
+}
+
+/// The Messenger customer of the compliance check (a PSID).
+const MESSENGER_PSID: &str = "6830112345678901";
+
+/// A text reply to a Messenger customer. Meta allows it only within 24
+/// hours of the customer's last message, so the check first has the
+/// customer write now (a signed webhook), not when the fixtures were
+/// recorded.
+fn messenger_outbound(channel_account: String) -> OutboundMessage {
+    OutboundMessage {
+        recipient: Identity::new(
+            IdentityKind::Messenger,
+            MESSENGER_PSID,
+            IdentityScope::ChannelAccount(channel_account.clone()),
+            Assurance::ChannelAttested,
+            &Default::default(),
+        )
+        .expect("identity"),
+        subject: None,
+        thread_keys: vec![ThreadKey::ProviderThread(format!(
+            "104501234567890:{MESSENGER_PSID}"
+        ))],
+        reply_to_provider_message_id: None,
+        ..outbound(channel_account)
+    }
+}
+
+#[tokio::test]
+async fn messenger_plugin_is_compliant() {
+    let plugin = Harness::for_crate(repo().join("plugins/messenger"))
+        .secret("app-secret", META_APP_SECRET)
+        .secret("access-token", "compliance-access-token")
+        .secret("verify-token", "compliance-verify-token")
+        .config("page_id", "104501234567890")
+        .start()
+        .await;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default();
+    let body = serde_json::json!({"object": "page", "entry": [{"id": "104501234567890",
+        "time": now_ms, "messaging": [{"sender": {"id": MESSENGER_PSID},
+        "recipient": {"id": "104501234567890"}, "timestamp": now_ms,
+        "message": {"mid": format!("m_compliance-{now_ms}"), "text": "Hei"}}]}]})
+    .to_string();
+    let headers = sign_meta(body.as_bytes());
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    plugin
+        .normalize_http(body.as_bytes(), &headers)
+        .await
+        .expect("the customer writes");
+    let spec = ChannelSpec {
+        outbound: messenger_outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/messenger/tests/fixtures"),
+        delivery: Delivery::Webhook { sign: sign_meta },
+    };
+    let checked = check_channel(&spec).await;
+    assert!(checked >= 50, "only {checked} fixtures checked");
 }
 
 async fn start_email() -> silta_plugin_test::PluginUnderTest {
