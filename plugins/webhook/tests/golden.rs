@@ -9,115 +9,26 @@
 //! `BLESS=1 cargo test -p silta-plugin-webhook --test golden` rewrites the
 //! expected files; review the diff before committing it.
 
-use std::path::{Path, PathBuf};
-
+use silta_plugin_test::payload_fixtures::{Outcome, PayloadFixtures, http_event};
 use silta_plugin_webhook::mapping;
-use silta_sdk::json::to_pretty_string;
-use silta_sdk::types::{HttpMeta, InboundEvent, Timestamp, TransportMeta};
 
-/// The channel account every fixture arrives on.
-const CHANNEL_ACCOUNT: &str = "01890a5d-ac96-7000-8000-00000000c0de";
-
-/// When every fixture arrived: 2026-11-23T20:00:00Z.
-const RECEIVED_AT: Timestamp = Timestamp {
-    seconds: 1_795_464_000,
-    nanoseconds: 0,
-};
-
-fn event(body: Vec<u8>) -> InboundEvent {
-    InboundEvent {
-        channel_account: CHANNEL_ACCOUNT.to_owned(),
-        received_at: RECEIVED_AT,
-        transport: TransportMeta::Http(HttpMeta {
-            method: "POST".to_owned(),
-            path: "/hooks/webhook".to_owned(),
-            query: None,
-            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
-        }),
-        body,
-    }
-}
-
-/// The payload fixtures of a group, sorted.
-fn fixtures(group: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(group);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            // `.normalized.json` is the host's view, checked by the
-            // compliance suite.
-            name.ends_with(".json")
-                && !name.ends_with(".expected.json")
-                && !name.ends_with(".normalized.json")
-        })
-        .collect();
-    paths.sort();
-    paths
-}
-
-fn expected_path(fixture: &Path) -> PathBuf {
-    let stem = fixture
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .expect("a UTF-8 file name");
-    fixture.with_file_name(format!("{stem}.expected.json"))
-}
-
-/// Runs every fixture of `group`, checks each result with `check`, and
-/// compares (or with `BLESS=1` rewrites) the expected files. Returns how
-/// many fixtures ran.
-fn run_group(
-    group: &str,
-    check: impl Fn(&Path, &Result<Vec<silta_sdk::types::Normalized>, silta_sdk::PluginError>),
-) -> usize {
-    let paths = fixtures(group);
-    silta_plugin_test::golden::assert_all(paths.iter().map(|path| {
-        let body = std::fs::read(path).expect("read fixture");
-        let result = mapping::normalize(&event(body));
-        check(path, &result);
-        silta_plugin_test::golden::check(&expected_path(path), &to_pretty_string(&result))
-            .map_err(|message| format!("{}: {message}", path.display()))
-    }));
-    paths.len()
+fn fixtures() -> PayloadFixtures<impl Fn(Vec<u8>) -> Outcome> {
+    PayloadFixtures::of_crate(env!("CARGO_MANIFEST_DIR"), |body| {
+        mapping::normalize(&http_event("/hooks/webhook", body))
+    })
 }
 
 #[test]
 fn valid_payloads_normalize_as_expected() {
-    let count = run_group("valid", |path, result| {
-        assert!(
-            result.is_ok(),
-            "{} should normalize: {result:?}",
-            path.display()
-        );
-    });
-    assert!(count >= 6, "only {count} valid fixtures");
+    fixtures().assert_valid_group(6);
 }
 
 #[test]
 fn malformed_payloads_are_bad_input_with_a_reason() {
-    let count = run_group("malformed", |path, result| match result {
-        Err(error) => {
-            assert_eq!(error.kind(), "bad-input", "{}: {error:?}", path.display());
-            assert!(!error.message().is_empty(), "{}: no reason", path.display());
-        }
-        Ok(normalized) => panic!("{} should be refused, got {normalized:?}", path.display()),
-    });
-    assert!(count >= 6, "only {count} malformed fixtures");
+    fixtures().assert_malformed_group(6);
 }
 
 #[test]
 fn the_same_payload_normalizes_the_same_way_twice() {
-    for path in fixtures("valid") {
-        let body = std::fs::read(&path).expect("read fixture");
-        let first = mapping::normalize(&event(body.clone()));
-        let second = mapping::normalize(&event(body));
-        assert_eq!(first, second, "{} is not deterministic", path.display());
-    }
+    fixtures().assert_deterministic();
 }

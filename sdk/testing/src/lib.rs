@@ -25,6 +25,8 @@
 //! - [`recording`]: the recordings file and the replaying/recording transport.
 //! - [`build`]: compiling a plugin crate to a component.
 //! - [`golden`]: golden files with `BLESS=1`.
+//! - [`payload_fixtures`]: a channel plugin's golden payload fixtures, run
+//!   natively through its mapping.
 //! - [`samples`]: generated inputs too large to check in (a 25 MB email).
 //! - [`plugin_manifest`]: the crate's `plugin.toml`, checked against `describe`.
 //! - [`manifest`] and [`contract`]: the host's own manifest parser and contract types.
@@ -33,6 +35,7 @@ pub mod build;
 mod error;
 pub mod golden;
 mod harness;
+pub mod payload_fixtures;
 pub mod plugin_manifest;
 pub mod recording;
 pub mod samples;
