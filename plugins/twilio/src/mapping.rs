@@ -32,7 +32,7 @@
 //! and the customer's.
 
 use silta_sdk::types::{
-    Assurance, Attachment, DeliveryState, DeliveryUpdate, Identity, IdentityKind, IdentityScope,
+    Assurance, Attachment, DeliveryState, DeliveryUpdate, Identity, IdentityScope,
     InboundEvent, Interaction, Normalized, Part, PluginError, ThreadKey,
 };
 use silta_sdk::{InteractionBuilder, validate};
