@@ -32,8 +32,8 @@
 //! and the customer's.
 
 use silta_sdk::types::{
-    Assurance, Attachment, DeliveryState, DeliveryUpdate, Identity, IdentityScope,
-    InboundEvent, Interaction, Normalized, Part, PluginError, ThreadKey,
+    Assurance, Attachment, DeliveryState, DeliveryUpdate, Identity, IdentityScope, InboundEvent,
+    Interaction, Normalized, Part, PluginError, ThreadKey,
 };
 use silta_sdk::{InteractionBuilder, validate};
 
@@ -175,16 +175,12 @@ fn media(params: &Params) -> Result<Vec<Attachment>> {
             let url_name = format!("MediaUrl{n}");
             let type_name = format!("MediaContentType{n}");
             let url = params.require(&url_name).map_err(|_| {
-                PluginError::bad_input(format!(
-                    "`{url_name}` is missing (`NumMedia` is {count})"
-                ))
+                PluginError::bad_input(format!("`{url_name}` is missing (`NumMedia` is {count})"))
             })?;
             let url = url.trim();
             validate::http_url(&format!("`{url_name}`"), url)?;
             let media_type = params.require(&type_name).map_err(|_| {
-                PluginError::bad_input(format!(
-                    "`{type_name}` is missing (`NumMedia` is {count})"
-                ))
+                PluginError::bad_input(format!("`{type_name}` is missing (`NumMedia` is {count})"))
             })?;
             let media_type = media_type.trim().to_ascii_lowercase();
             if !plausible_media_type(&media_type) {
@@ -304,7 +300,7 @@ fn plausible_media_type(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use silta_sdk::types::{HttpMeta, Timestamp, TransportMeta};
+    use silta_sdk::types::{HttpMeta, IdentityKind, Timestamp, TransportMeta};
 
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
     const SMS: &str = "SM1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c";
@@ -425,9 +421,7 @@ mod tests {
                 "`MessageStatus` must be",
             ),
             (
-                format!(
-                    "MessageSid={SMS}&AccountSid={ACCOUNT}&MessageStatus=failed&ErrorCode=x1"
-                ),
+                format!("MessageSid={SMS}&AccountSid={ACCOUNT}&MessageStatus=failed&ErrorCode=x1"),
                 "`ErrorCode` must be",
             ),
             (

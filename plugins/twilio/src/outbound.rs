@@ -227,10 +227,7 @@ fn content(parts: &[Part]) -> Result<(String, Vec<&str>)> {
                 validate::http_url("parts.attachment.url", url)?;
                 media.push(url);
             }
-            Part::Location(_)
-            | Part::Interactive(_)
-            | Part::Template(_)
-            | Part::Reaction(_) => {
+            Part::Location(_) | Part::Interactive(_) | Part::Template(_) | Part::Reaction(_) => {
                 return Err(PluginError::permanent(format!(
                     "SMS cannot carry a {} part (this plugin sends text and media by URL)",
                     part_name(part)
@@ -306,7 +303,10 @@ mod tests {
         }
     }
 
-    fn rendered(message: &OutboundMessage, settings: &Settings) -> Result<(HttpRequest, Vec<(String, String)>)> {
+    fn rendered(
+        message: &OutboundMessage,
+        settings: &Settings,
+    ) -> Result<(HttpRequest, Vec<(String, String)>)> {
         let TransportRequest::Http(request) = render(message, settings, AUTH)? else {
             panic!("an HTTP request");
         };
@@ -357,12 +357,22 @@ mod tests {
         })
         .expect("settings");
         let mut to_thread = message(vec![
-            Part::Attachment(Attachment::from_url("image/png", "https://cdn.example.com/a.png")),
-            Part::Attachment(Attachment::from_url("application/pdf", "https://cdn.example.com/b.pdf")),
+            Part::Attachment(Attachment::from_url(
+                "image/png",
+                "https://cdn.example.com/a.png",
+            )),
+            Part::Attachment(Attachment::from_url(
+                "application/pdf",
+                "https://cdn.example.com/b.pdf",
+            )),
         ]);
         to_thread.recipient = Identity::email("aino@example.fi");
         let (request, form) = rendered(&to_thread, &settings).expect("renders");
-        assert!(request.url.starts_with("http://127.0.0.1:9/2010-04-01/"), "{}", request.url);
+        assert!(
+            request.url.starts_with("http://127.0.0.1:9/2010-04-01/"),
+            "{}",
+            request.url
+        );
         assert_eq!(
             form,
             pairs(&[
@@ -379,9 +389,17 @@ mod tests {
     fn what_sms_cannot_carry_is_refused_with_a_reason() {
         let settings = Settings::from_config(config).expect("settings");
         for (parts, kind, reason) in [
-            (vec![Part::Text("x".repeat(1601))], "permanent", "at most 1600"),
+            (
+                vec![Part::Text("x".repeat(1601))],
+                "permanent",
+                "at most 1600",
+            ),
             (vec![], "bad-input", "nothing to send"),
-            (vec![Part::Html("<p>x</p>".into())], "permanent", "plain text"),
+            (
+                vec![Part::Html("<p>x</p>".into())],
+                "permanent",
+                "plain text",
+            ),
             (
                 vec![Part::Location(Location {
                     latitude: 60.0,
@@ -393,12 +411,18 @@ mod tests {
                 "location part",
             ),
             (
-                vec![Part::Attachment(Attachment::from_bytes("image/png", vec![1]))],
+                vec![Part::Attachment(Attachment::from_bytes(
+                    "image/png",
+                    vec![1],
+                ))],
                 "permanent",
                 "by URL only",
             ),
             (
-                vec![Part::Attachment(Attachment::from_url("image/png", "http://a.test/1.png"))],
+                vec![Part::Attachment(Attachment::from_url(
+                    "image/png",
+                    "http://a.test/1.png",
+                ))],
                 "permanent",
                 "must be https",
             ),
@@ -421,7 +445,11 @@ mod tests {
             (ACCOUNT_SID_KEY, "AC123", "`account_sid` must be"),
             (FROM_KEY, "", "Twilio needs a sender"),
             (FROM_KEY, "4158675309", "`from` must be"),
-            (MESSAGING_SERVICE_SID_KEY, "MGx", "`messaging_service_sid` must be"),
+            (
+                MESSAGING_SERVICE_SID_KEY,
+                "MGx",
+                "`messaging_service_sid` must be",
+            ),
             (API_URL_KEY, "api.twilio.com", "api_url"),
             (STATUS_CALLBACK_URL_KEY, "silta/cb", "status_callback_url"),
         ] {

@@ -132,8 +132,9 @@ mod tests {
 
     #[test]
     fn decodes_plus_and_percent_escapes() {
-        let params = Params::parse(b"Body=Hei+%C3%A4%C3%B6+%F0%9F%98%80&From=%2B358401234567&Empty=")
-            .expect("form");
+        let params =
+            Params::parse(b"Body=Hei+%C3%A4%C3%B6+%F0%9F%98%80&From=%2B358401234567&Empty=")
+                .expect("form");
         assert_eq!(params.get("Body").expect("once"), Some("Hei äö 😀"));
         assert_eq!(params.require("From").expect("present"), "+358401234567");
         assert_eq!(params.get("Empty").expect("once"), Some(""));

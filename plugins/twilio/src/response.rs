@@ -112,7 +112,11 @@ fn sent_id(body: &[u8]) -> Option<String> {
 fn describe(error: Option<&TwilioError>, body: &[u8]) -> Option<String> {
     if let Some(error) = error {
         let message = error.message.as_deref().map(str::trim).unwrap_or_default();
-        let more = error.more_info.as_deref().map(str::trim).unwrap_or_default();
+        let more = error
+            .more_info
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default();
         return match (message.is_empty(), more.is_empty()) {
             (true, true) => None,
             (false, true) => Some(message.to_owned()),
@@ -181,7 +185,12 @@ mod tests {
     fn throttling_and_server_trouble_are_retried() {
         let throttled = error(20429, "Too Many Requests", 429);
         for (status, headers, body, after) in [
-            (429, vec![("retry-after", "3")], throttled.as_str(), Some(3_000)),
+            (
+                429,
+                vec![("retry-after", "3")],
+                throttled.as_str(),
+                Some(3_000),
+            ),
             (429, vec![], "", None),
             (400, vec![], throttled.as_str(), None),
             (500, vec![], "", None),
@@ -201,14 +210,19 @@ mod tests {
         for (code, message) in [
             (21211, "The 'To' number +3584 is not a valid phone number."),
             (21610, "Attempt to send to unsubscribed recipient"),
-            (21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +99912345."),
+            (
+                21408,
+                "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +99912345.",
+            ),
         ] {
             let outcome = answer(400, &[], &error(code, message, 400)).expect("an outcome");
             assert_eq!(outcome.state, DeliveryState::Failed);
             assert_eq!(outcome.provider_code, Some(code.to_string()));
             assert_eq!(
                 outcome.detail,
-                Some(format!("{message} (https://www.twilio.com/docs/errors/{code})"))
+                Some(format!(
+                    "{message} (https://www.twilio.com/docs/errors/{code})"
+                ))
             );
         }
         let outcome = answer(400, &[], "not json").expect("an outcome");
@@ -227,8 +241,12 @@ mod tests {
             assert_eq!(refused.kind(), "unauthorized", "{status} {body}");
             assert!(refused.message().contains("auth-token"), "{refused:?}");
         }
-        let missing = answer(404, &[], &error(20404, "The requested resource was not found", 404))
-            .unwrap_err();
+        let missing = answer(
+            404,
+            &[],
+            &error(20404, "The requested resource was not found", 404),
+        )
+        .unwrap_err();
         assert_eq!(missing.kind(), "permanent");
         assert!(missing.message().contains("account_sid"), "{missing:?}");
         assert_eq!(answer(301, &[], "").unwrap_err().kind(), "permanent");

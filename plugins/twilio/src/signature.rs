@@ -138,8 +138,7 @@ mod tests {
     #[test]
     fn the_url_is_the_public_url_with_path_and_query() {
         assert_eq!(
-            called_url("https://silta.example.com/", &event("/v1/ingest/sms", None))
-                .expect("http"),
+            called_url("https://silta.example.com/", &event("/v1/ingest/sms", None)).expect("http"),
             "https://silta.example.com/v1/ingest/sms"
         );
         assert_eq!(
@@ -170,8 +169,8 @@ mod tests {
             "https://mycompany.com/myapp.php?foo=1&bar=2CallSidCA1234567890ABCDECaller+14158675309Digits1234From+14158675309To+18005551212"
         );
         // The signature Twilio's page gives for auth token 12345.
-        let mut mac = <hmac::Hmac<sha1::Sha1> as hmac::Mac>::new_from_slice(b"12345")
-            .expect("any key size");
+        let mut mac =
+            <hmac::Hmac<sha1::Sha1> as hmac::Mac>::new_from_slice(b"12345").expect("any key size");
         hmac::Mac::update(&mut mac, &data);
         assert_eq!(
             STANDARD.encode(hmac::Mac::finalize(mac).into_bytes()),

@@ -183,7 +183,10 @@ fn a_failed_callback_carries_twilios_error_code() {
     };
     assert_eq!(update.state, DeliveryState::Failed);
     assert_eq!(update.provider_code.as_deref(), Some("30007"));
-    assert_eq!(update.provider_message_id, "SMe5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0");
+    assert_eq!(
+        update.provider_message_id,
+        "SMe5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0"
+    );
 }
 
 #[test]

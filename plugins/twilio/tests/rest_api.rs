@@ -191,7 +191,11 @@ fn rest_api(
             .map(|(_, value)| value.as_str())
     };
     if get("From") != Some(OUR_NUMBER) {
-        return error(400, 21606, "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account.");
+        return error(
+            400,
+            21606,
+            "The From phone number is not a valid, SMS-capable inbound phone number or short code for your account.",
+        );
     }
     match get("To") {
         Some(ACCEPTED) => {
@@ -324,7 +328,12 @@ fn incoming(from: &str, sid_n: u64) -> String {
 }
 
 /// The harness posts to `/v1/ingest`; `query` adds a query string.
-fn event(plugin: &PluginUnderTest, body: &str, signature: &str, query: Option<&str>) -> InboundEvent {
+fn event(
+    plugin: &PluginUnderTest,
+    body: &str,
+    signature: &str,
+    query: Option<&str>,
+) -> InboundEvent {
     let mut event = plugin.http_event(body.as_bytes(), &[("x-twilio-signature", signature)]);
     if let TransportMeta::Http { query: q, .. } = &mut event.transport {
         *q = query.map(str::to_owned);
@@ -398,7 +407,11 @@ async fn a_signed_sms_comes_in_and_the_reply_goes_out_with_basic_credentials() {
 
     // Inbound: signed over public_url + the path, checked by the host.
     let body = incoming(ACCEPTED, 1);
-    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/v1/ingest"), body.as_bytes());
+    let signature = sign(
+        AUTH_TOKEN,
+        &format!("{PUBLIC_URL}/v1/ingest"),
+        body.as_bytes(),
+    );
     let out = plugin
         .normalize(&event(&plugin, &body, &signature, None))
         .await
@@ -551,7 +564,11 @@ async fn the_signature_covers_the_url_and_every_parameter() {
             .normalize(&event(
                 &plugin,
                 &body,
-                &sign(AUTH_TOKEN, "https://evil.example.test/v1/ingest", body.as_bytes()),
+                &sign(
+                    AUTH_TOKEN,
+                    "https://evil.example.test/v1/ingest",
+                    body.as_bytes(),
+                ),
                 None,
             ))
             .await,
@@ -582,7 +599,11 @@ async fn without_public_url_every_event_is_permanent_naming_the_setting() {
         .start()
         .await;
     let body = incoming(ACCEPTED, 3);
-    let signature = sign(AUTH_TOKEN, &format!("{PUBLIC_URL}/v1/ingest"), body.as_bytes());
+    let signature = sign(
+        AUTH_TOKEN,
+        &format!("{PUBLIC_URL}/v1/ingest"),
+        body.as_bytes(),
+    );
     match plugin
         .normalize(&event(&plugin, &body, &signature, None))
         .await
