@@ -29,6 +29,10 @@ pub fn of(spec: &ChannelSpec) -> (Vec<PathBuf>, Vec<PathBuf>) {
     (readable, unreadable)
 }
 
+/// The file extensions of webhook payloads: JSON bodies, and form bodies
+/// (`application/x-www-form-urlencoded`, as Twilio posts them).
+pub const WEBHOOK_EXTENSIONS: &[&str] = &["json", "form"];
+
 /// The payloads in `dir` (not the golden files beside them).
 fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -37,7 +41,8 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
                 .flatten()
                 .map(|e| e.path())
                 .filter(|p| {
-                    p.extension().is_some_and(|e| e == "json")
+                    p.extension()
+                        .is_some_and(|e| WEBHOOK_EXTENSIONS.iter().any(|x| e == *x))
                         && !p.to_string_lossy().ends_with(".normalized.json")
                         && !p.to_string_lossy().ends_with(".expected.json")
                 })

@@ -56,7 +56,9 @@ pub struct ChannelSpec {
 #[derive(Debug, Clone, Copy)]
 pub enum Delivery {
     /// Signed HTTP requests (webhooks). Fixtures: `valid/NAME.json` and
-    /// `malformed/NAME.json`.
+    /// `malformed/NAME.json`, or `NAME.form` for form-encoded bodies; each
+    /// is posted to the harness's fixed path (`POST /v1/ingest`, no query),
+    /// so a signature that covers the URL can be computed from constants.
     Webhook {
         /// Headers that make `body` authentic for this plugin (its
         /// signature).

@@ -235,6 +235,72 @@ async fn messenger_plugin_is_compliant() {
     assert!(checked >= 50, "only {checked} fixtures checked");
 }
 
+const TWILIO_AUTH_TOKEN: &str = "compliance0twilio0auth0token0001";
+const TWILIO_PUBLIC_URL: &str = "https://silta.example.test";
+
+/// Twilio signs the URL it called and the sorted form parameters
+/// (`X-Twilio-Signature`, base64 HMAC-SHA1 keyed with the auth token).
+/// The suite posts every fixture to the harness's fixed path, so the URL
+/// is the plugin's configured `public_url` + `/v1/ingest`. The suite's
+/// tampering changes the base64's last character.
+fn sign_twilio(body: &[u8]) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    pairs.sort();
+    pairs.dedup();
+    let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(TWILIO_AUTH_TOKEN.as_bytes())
+        .expect("any key size");
+    mac.update(format!("{TWILIO_PUBLIC_URL}/v1/ingest").as_bytes());
+    for (name, value) in &pairs {
+        mac.update(name.as_bytes());
+        mac.update(value.as_bytes());
+    }
+    vec![(
+        "x-twilio-signature".into(),
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()),
+    )]
+}
+
+/// A reply by SMS to the customer's number, in the conversation an
+/// inbound message opened (`<our number>:<theirs>`).
+fn twilio_outbound(channel_account: String) -> OutboundMessage {
+    OutboundMessage {
+        recipient: Identity::new(
+            IdentityKind::Phone,
+            "+358401234567",
+            IdentityScope::Global,
+            Assurance::ChannelAttested,
+            &Default::default(),
+        )
+        .expect("identity"),
+        subject: None,
+        thread_keys: vec![ThreadKey::ProviderThread(
+            "+14158675309:+358401234567".into(),
+        )],
+        reply_to_provider_message_id: None,
+        ..outbound(channel_account)
+    }
+}
+
+#[tokio::test]
+async fn twilio_plugin_is_compliant() {
+    let plugin = Harness::for_crate(repo().join("plugins/twilio"))
+        .secret("auth-token", TWILIO_AUTH_TOKEN)
+        .config("account_sid", "AC0123456789abcdef0123456789abcdef")
+        .config("from", "+14158675309")
+        .config("public_url", TWILIO_PUBLIC_URL)
+        .start()
+        .await;
+    let spec = ChannelSpec {
+        outbound: twilio_outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/twilio/tests/fixtures"),
+        delivery: Delivery::Webhook { sign: sign_twilio },
+    };
+    let checked = check_channel(&spec).await;
+    assert!(checked >= 45, "only {checked} fixtures checked");
+}
+
 async fn start_email() -> silta_plugin_test::PluginUnderTest {
     Harness::for_crate(repo().join("plugins/email"))
         .config("address", "support@example.test")
