@@ -13,43 +13,18 @@
 //! `BLESS=1 cargo test -p silta-plugin-twilio --test golden` rewrites the
 //! expected files; review the diff before committing it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use silta_plugin_test::payload_fixtures::{Outcome, PayloadFixtures, form_event};
 use silta_plugin_twilio::mapping;
-use silta_sdk::PluginError;
-use silta_sdk::json::to_pretty_string;
-use silta_sdk::types::{
-    DeliveryState, HttpMeta, InboundEvent, Normalized, Part, Timestamp, TransportMeta,
-};
+use silta_sdk::types::{DeliveryState, Normalized, Part};
 
-/// The channel account every fixture arrives on.
-const CHANNEL_ACCOUNT: &str = "01890a5d-ac96-7000-8000-00000000c0de";
-
-/// When every fixture arrived: 2026-11-23T20:00:00Z.
-const RECEIVED_AT: Timestamp = Timestamp {
-    seconds: 1_795_464_000,
-    nanoseconds: 0,
-};
-
-fn event(body: Vec<u8>) -> InboundEvent {
-    InboundEvent {
-        channel_account: CHANNEL_ACCOUNT.to_owned(),
-        received_at: RECEIVED_AT,
-        transport: TransportMeta::Http(HttpMeta {
-            method: "POST".to_owned(),
-            path: "/v1/ingest/sms".to_owned(),
-            query: None,
-            headers: vec![(
-                "content-type".to_owned(),
-                "application/x-www-form-urlencoded".to_owned(),
-            )],
-        }),
-        body,
-    }
+fn normalize(body: Vec<u8>) -> Outcome {
+    mapping::normalize(&form_event("/v1/ingest/sms", body))
 }
 
-fn normalize(body: Vec<u8>) -> Result<Vec<Normalized>, PluginError> {
-    mapping::normalize(&event(body))
+fn fixtures() -> PayloadFixtures<impl Fn(Vec<u8>) -> Outcome> {
+    PayloadFixtures::of_crate(env!("CARGO_MANIFEST_DIR"), normalize)
 }
 
 fn fixture(group: &str, name: &str) -> Vec<u8> {
@@ -60,46 +35,15 @@ fn fixture(group: &str, name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
-/// The payload fixtures of a group, sorted.
-fn fixtures(group: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(group);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "form"))
-        .collect();
-    paths.sort();
-    paths
-}
-
 fn name(path: &Path) -> &str {
     path.file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()
 }
 
-/// Runs every fixture of `group`, checks each result with `check`, and
-/// compares (or with `BLESS=1` rewrites) the expected files. Returns how
-/// many fixtures ran.
-fn run_group(group: &str, check: impl Fn(&Path, &Result<Vec<Normalized>, PluginError>)) -> usize {
-    let paths = fixtures(group);
-    silta_plugin_test::golden::assert_all(paths.iter().map(|path| {
-        let result = normalize(std::fs::read(path).expect("read fixture"));
-        check(path, &result);
-        silta_plugin_test::golden::check(
-            &path.with_extension("expected.json"),
-            &to_pretty_string(&result),
-        )
-        .map_err(|message| format!("{}: {message}", path.display()))
-    }));
-    paths.len()
-}
-
 #[test]
 fn valid_payloads_normalize_as_expected() {
-    let count = run_group("valid", |path, result| {
+    let count = fixtures().check_group("valid", |path, result| {
         let name = name(path);
         match result {
             Ok(out) => match out.as_slice() {
@@ -115,27 +59,12 @@ fn valid_payloads_normalize_as_expected() {
 
 #[test]
 fn malformed_payloads_are_bad_input_with_a_reason() {
-    let count = run_group("malformed", |path, result| match result {
-        Err(error) => {
-            assert_eq!(error.kind(), "bad-input", "{}: {error:?}", path.display());
-            assert!(!error.message().is_empty(), "{}: no reason", path.display());
-        }
-        Ok(normalized) => panic!("{} should be refused, got {normalized:?}", path.display()),
-    });
-    assert!(count >= 25, "only {count} malformed fixtures");
+    fixtures().assert_malformed_group(25);
 }
 
 #[test]
 fn the_same_payload_normalizes_the_same_way_twice() {
-    for path in fixtures("valid") {
-        let body = std::fs::read(&path).expect("read fixture");
-        assert_eq!(
-            normalize(body.clone()),
-            normalize(body),
-            "{} is not deterministic",
-            path.display()
-        );
-    }
+    fixtures().assert_deterministic();
 }
 
 #[test]

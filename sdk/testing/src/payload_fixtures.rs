@@ -41,6 +41,17 @@ pub type Outcome = Result<Vec<Normalized>, PluginError>;
 /// A JSON `POST` to `path` on [`CHANNEL_ACCOUNT`] at [`RECEIVED_AT`].
 #[must_use]
 pub fn http_event(path: &str, body: Vec<u8>) -> InboundEvent {
+    post(path, "application/json", body)
+}
+
+/// A form `POST` (`application/x-www-form-urlencoded`) to `path` on
+/// [`CHANNEL_ACCOUNT`] at [`RECEIVED_AT`].
+#[must_use]
+pub fn form_event(path: &str, body: Vec<u8>) -> InboundEvent {
+    post(path, "application/x-www-form-urlencoded", body)
+}
+
+fn post(path: &str, content_type: &str, body: Vec<u8>) -> InboundEvent {
     InboundEvent {
         channel_account: CHANNEL_ACCOUNT.to_owned(),
         received_at: RECEIVED_AT,
@@ -48,7 +59,7 @@ pub fn http_event(path: &str, body: Vec<u8>) -> InboundEvent {
             method: "POST".to_owned(),
             path: path.to_owned(),
             query: None,
-            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
         }),
         body,
     }
