@@ -1,5 +1,5 @@
 //! The component in the real runtime against the Send API played on
-//! loopback: a small hyper server on 127.0.0.1 answers
+//! loopback: the test kit's `FakeProvider` on 127.0.0.1 answers
 //! `POST /v21.0/{page_id}/messages` with the Messenger Platform's
 //! documented success and error bodies. The plugin renders replies (its
 //! windows opened by signed webhooks, Messenger and Instagram), the host
@@ -7,30 +7,20 @@
 //! sender does), the request goes to the server, and `interpret-response`
 //! reads the answer.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use silta_model::{
     Assurance, DeliveryState, Identity, IdentityKind, IdentityScope, InteractionId, Part,
 };
 use silta_plugin_test::contract::{
-    DeliveryOutcome, HttpRequest, HttpResponse, OutboundMessage, TransportRequest,
-    TransportResponse,
+    DeliveryOutcome, HttpRequest, OutboundMessage, TransportRequest, TransportResponse,
 };
+use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
-use tokio::net::{TcpListener, TcpStream};
 
 const APP_SECRET: &[u8] = b"graph-test-app-secret";
 const ACCESS_TOKEN: &str = "EAAGtestPAGEtoken0123456789";
@@ -54,70 +44,6 @@ const STRANGER: &str = "6830112345678908";
 
 // === the fake Graph API ===
 
-/// What the server saw of one request.
-#[derive(Debug, Clone)]
-struct Seen {
-    authorization: Option<String>,
-    body: Value,
-}
-
-struct Graph {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-async fn start_graph() -> Graph {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| answer(request, log.clone()));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Graph { addr, seen }
-}
-
-async fn answer(
-    request: Request<Incoming>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_owned();
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|body| body.to_bytes())
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    seen.lock().expect("lock").push(Seen {
-        authorization: authorization.clone(),
-        body: body.clone(),
-    });
-    let (status, retry_after, answer) = graph(&path, authorization.as_deref(), &body);
-    let mut response = Response::builder()
-        .status(status)
-        .header("content-type", "application/json");
-    if let Some(seconds) = retry_after {
-        response = response.header("retry-after", seconds);
-    }
-    Ok(response
-        .body(Full::new(Bytes::from(answer.to_string())))
-        .expect("a response"))
-}
-
 /// A Graph API error body as Meta documents it.
 fn error(code: u32, subcode: Option<u32>, message: &str) -> Value {
     let mut body = json!({"error": {
@@ -133,137 +59,74 @@ fn error(code: u32, subcode: Option<u32>, message: &str) -> Value {
 }
 
 /// The Send API's answer to a send.
-fn graph(
-    path: &str,
-    authorization: Option<&str>,
-    body: &Value,
-) -> (u16, Option<&'static str>, Value) {
-    if path != format!("/v21.0/{PAGE_ID}/messages") {
-        return (400, None, error(100, Some(33), "Unsupported post request."));
+fn graph(request: &Received) -> Answer {
+    if request.path != format!("/v21.0/{PAGE_ID}/messages") {
+        return Answer::json(400, &error(100, Some(33), "Unsupported post request."));
     }
-    if authorization != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
-        return (
+    if request.header("authorization") != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
+        return Answer::json(
             401,
-            None,
-            error(
+            &error(
                 190,
                 None,
                 "Invalid OAuth access token - Cannot parse access token",
             ),
         );
     }
+    let body = request.json();
     let to = body["recipient"]["id"].as_str().unwrap_or_default();
     match to {
-        ACCEPTED | INSTAGRAM | TWO_DAYS => (
+        ACCEPTED | INSTAGRAM | TWO_DAYS => Answer::json(
             200,
-            None,
-            json!({"recipient_id": to, "message_id": format!("m_OUT-{to}")}),
+            &json!({"recipient_id": to, "message_id": format!("m_OUT-{to}")}),
         ),
-        UNAVAILABLE => (
+        UNAVAILABLE => Answer::json(
             400,
-            None,
-            error(
+            &error(
                 551,
                 Some(1_545_041),
                 "(#551) This person isn't available right now.",
             ),
         ),
-        THROTTLED => (
+        THROTTLED => Answer::json(
             400,
-            Some("7"),
-            error(
+            &error(
                 613,
                 None,
                 "(#613) Calls to this api have exceeded the rate limit.",
             ),
-        ),
-        BROKEN => (
+        )
+        .header("retry-after", "7"),
+        BROKEN => Answer::json(
             500,
-            None,
-            error(
+            &error(
                 2,
                 None,
                 "An unexpected error has occurred. Please retry your request later.",
             ),
         ),
-        _ => (
+        _ => Answer::json(
             400,
-            None,
-            error(100, Some(2_018_001), "(#100) No matching user found"),
+            &error(100, Some(2_018_001), "(#100) No matching user found"),
         ),
-    }
-}
-
-/// Sends a request to the server as the host's transport would.
-async fn send(request: &HttpRequest) -> HttpResponse {
-    let uri: hyper::Uri = request.url.parse().expect("a URL");
-    let authority = uri.authority().expect("an authority").to_string();
-    let stream = TcpStream::connect(authority.as_str())
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let mut builder = Request::builder()
-        .method(request.method.as_str())
-        .uri(
-            uri.path_and_query()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-        )
-        .header("host", authority);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let response = sender
-        .send_request(
-            builder
-                .body(Full::new(Bytes::from(request.body.clone())))
-                .expect("request"),
-        )
-        .await
-        .expect("an answer");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.to_string(),
-                value.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    HttpResponse {
-        status,
-        headers,
-        body,
     }
 }
 
 // === the plugin ===
 
-async fn start_with(graph: &Graph, token: &str, human_agent: bool) -> PluginUnderTest {
+async fn start_with(graph: &FakeProvider, token: &str, human_agent: bool) -> PluginUnderTest {
     Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
         .secret("app-secret", APP_SECRET)
         .secret("access-token", token)
         .config("page_id", PAGE_ID)
-        .config("graph_url", &format!("http://{}", graph.addr))
+        .config("graph_url", &graph.url())
         .config("api_version", "v21.0")
         .config("human_agent", if human_agent { "true" } else { "false" })
         .start()
         .await
 }
 
-async fn start(graph: &Graph) -> PluginUnderTest {
+async fn start(graph: &FakeProvider) -> PluginUnderTest {
     start_with(graph, ACCESS_TOKEN, false).await
 }
 
@@ -399,7 +262,7 @@ fn refused(result: silta_runtime::Result<TransportRequest>) -> String {
 
 #[tokio::test]
 async fn replies_inside_24_hours_map_the_send_api_answers() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start(&graph).await;
     customers_write(
         &plugin,
@@ -449,25 +312,23 @@ async fn replies_inside_24_hours_map_the_send_api_answers() {
 
     // Every request carried the token as the host filled it in, and the
     // Send API's body.
-    let seen = graph.seen.lock().expect("lock").clone();
+    let seen = graph.received();
     assert_eq!(seen.len(), 5);
     for request in &seen {
         assert_eq!(
-            request.authorization.as_deref(),
+            request.header("authorization"),
             Some(format!("Bearer {ACCESS_TOKEN}").as_str())
         );
-        assert_eq!(request.body["messaging_type"], "RESPONSE");
-        assert_eq!(request.body.get("tag"), None);
-        assert_eq!(
-            request.body["message"],
-            json!({"text": "Tilauksesi on matkalla."})
-        );
+        let body = request.json();
+        assert_eq!(body["messaging_type"], "RESPONSE");
+        assert_eq!(body.get("tag"), None);
+        assert_eq!(body["message"], json!({"text": "Tilauksesi on matkalla."}));
     }
 }
 
 #[tokio::test]
 async fn instagram_replies_go_through_the_page() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start(&graph).await;
     customers_write(&plugin, "instagram", &[INSTAGRAM], Duration::from_secs(60)).await;
     // The window is Instagram's: the same id as a Messenger customer has none.
@@ -479,15 +340,16 @@ async fn instagram_replies_go_through_the_page() {
     );
     let sent = deliver(&plugin, &reply).await.expect("sent");
     assert_eq!(sent.provider_message_id, Some(format!("m_OUT-{INSTAGRAM}")));
-    let seen = graph.seen.lock().expect("lock").clone();
+    let seen = graph.received();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].body["recipient"]["id"], INSTAGRAM);
-    assert_eq!(seen[0].body["messaging_type"], "RESPONSE");
+    let body = seen[0].json();
+    assert_eq!(body["recipient"]["id"], INSTAGRAM);
+    assert_eq!(body["messaging_type"], "RESPONSE");
 }
 
 #[tokio::test]
 async fn after_24_hours_a_human_agent_may_answer_for_7_days_when_enabled() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let day = Duration::from_secs(24 * 60 * 60);
 
     // Without the Human Agent permission, nothing after 24 hours.
@@ -516,17 +378,18 @@ async fn after_24_hours_a_human_agent_may_answer_for_7_days_when_enabled() {
     customers_write(&agent, "page", &[TWO_DAYS], day * 8).await;
     deliver(&agent, &text(TWO_DAYS)).await.expect("still sent");
 
-    let seen = graph.seen.lock().expect("lock").clone();
+    let seen = graph.received();
     assert_eq!(seen.len(), 2, "only the human agent's replies went");
     for request in &seen {
-        assert_eq!(request.body["messaging_type"], "MESSAGE_TAG");
-        assert_eq!(request.body["tag"], "HUMAN_AGENT");
+        let body = request.json();
+        assert_eq!(body["messaging_type"], "MESSAGE_TAG");
+        assert_eq!(body["tag"], "HUMAN_AGENT");
     }
 }
 
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start_with(&graph, "EAAGexpired", false).await;
     customers_write(&plugin, "page", &[ACCEPTED], Duration::from_secs(60)).await;
     match deliver(&plugin, &text(ACCEPTED)).await {
@@ -543,7 +406,7 @@ async fn a_wrong_token_is_unauthorized() {
 
 #[tokio::test]
 async fn unsigned_and_forged_webhooks_are_unauthorized() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start(&graph).await;
     let body = br#"{"object":"page","entry":[]}"#;
     let forged = sign(b"another body");

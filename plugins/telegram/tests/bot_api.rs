@@ -1,5 +1,5 @@
 //! The component in the real runtime against the Bot API played on
-//! loopback: a small hyper server on 127.0.0.1 answers `POST
+//! loopback: the test kit's `FakeProvider` on 127.0.0.1 answers `POST
 //! /bot<token>/<method>` with the Bot API's documented success and error
 //! bodies, and only for the right token. The plugin normalizes a webhook
 //! `Update` (its secret-token header checked by the host), renders the
@@ -7,30 +7,20 @@
 //! (`Plugin::prepare_http_request`, as the sender does), the request goes
 //! to the server, and `interpret-response` reads the answer.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use silta_model::{
     Assurance, Attachment, DeliveryState, Identity, IdentityKind, IdentityScope, InteractionId,
     Location, Part, ThreadKey,
 };
 use silta_plugin_test::contract::{
-    DeliveryOutcome, HttpRequest, HttpResponse, Normalized, OutboundMessage, TransportRequest,
-    TransportResponse,
+    DeliveryOutcome, Normalized, OutboundMessage, TransportRequest, TransportResponse,
 };
+use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
-use tokio::net::{TcpListener, TcpStream};
 
 const BOT_TOKEN: &str = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const SECRET_TOKEN: &str = "loopback-Secret_token-42";
@@ -44,70 +34,14 @@ const UNKNOWN_CHAT: i64 = 523_456_789;
 
 // === the fake Bot API ===
 
-/// What the server saw of one request.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    content_type: Option<String>,
-    body: Value,
-}
-
-struct BotApi {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-async fn start_bot_api() -> BotApi {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let next_id = Arc::new(AtomicI64::new(100));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = log.clone();
-            let next_id = next_id.clone();
-            tokio::spawn(async move {
-                let service =
-                    service_fn(move |request| answer(request, log.clone(), next_id.clone()));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    BotApi { addr, seen }
-}
-
-async fn answer(
-    request: Request<Incoming>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    next_id: Arc<AtomicI64>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_owned();
-    let content_type = request
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|body| body.to_bytes())
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    seen.lock().expect("lock").push(Seen {
-        path: path.clone(),
-        content_type,
-        body: body.clone(),
-    });
-    let (status, answer) = bot_api(&path, &body, &next_id);
-    Ok(Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(answer.to_string())))
-        .expect("a response"))
+/// The Bot API, numbering the messages it accepts from 100 on.
+async fn start_bot_api() -> FakeProvider {
+    let next_id = AtomicI64::new(100);
+    FakeProvider::start(move |request| {
+        let (status, body) = bot_api(&request.path, &request.json(), &next_id);
+        Answer::json(status, &body)
+    })
+    .await
 }
 
 /// A Bot API error body as Telegram documents it.
@@ -169,73 +103,18 @@ fn bot_api(path: &str, body: &Value, next_id: &AtomicI64) -> (u16, Value) {
     }
 }
 
-/// Sends a request to the server as the host's transport would.
-async fn send(request: &HttpRequest) -> HttpResponse {
-    let uri: hyper::Uri = request.url.parse().expect("a URL");
-    let authority = uri.authority().expect("an authority").to_string();
-    let stream = TcpStream::connect(authority.as_str())
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let mut builder = Request::builder()
-        .method(request.method.as_str())
-        .uri(
-            uri.path_and_query()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-        )
-        .header("host", authority);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let response = sender
-        .send_request(
-            builder
-                .body(Full::new(Bytes::from(request.body.clone())))
-                .expect("request"),
-        )
-        .await
-        .expect("an answer");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.to_string(),
-                value.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
-}
-
 // === the plugin ===
 
-async fn start_with(api: &BotApi, bot_token: &str) -> PluginUnderTest {
+async fn start_with(api: &FakeProvider, bot_token: &str) -> PluginUnderTest {
     Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
         .secret("webhook-secret-token", SECRET_TOKEN)
         .secret("bot-token", bot_token)
-        .config("api_url", &format!("http://{}", api.addr))
+        .config("api_url", &api.url())
         .start()
         .await
 }
 
-async fn start(api: &BotApi) -> PluginUnderTest {
+async fn start(api: &FakeProvider) -> PluginUnderTest {
     start_with(api, BOT_TOKEN).await
 }
 
@@ -387,15 +266,15 @@ async fn a_reply_threads_on_the_customers_message_and_answers_map() {
 
     // Every request reached `/bot<token>/sendMessage` (the server answers
     // only there) with the reply's parameters.
-    let seen = api.seen.lock().expect("lock").clone();
+    let seen = api.received();
     assert_eq!(seen.len(), 5);
     for request in &seen {
         assert_eq!(request.path, format!("/bot{BOT_TOKEN}/sendMessage"));
-        assert_eq!(request.content_type.as_deref(), Some("application/json"));
-        assert_eq!(request.body["text"], "Tilauksesi on matkalla.");
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.json()["text"], "Tilauksesi on matkalla.");
     }
     assert_eq!(
-        seen[0].body,
+        seen[0].json(),
         json!({"chat_id": ACCEPTED, "text": "Tilauksesi on matkalla.",
             "reply_parameters": {"message_id": 41, "allow_sending_without_reply": true}})
     );
@@ -440,21 +319,19 @@ async fn attachments_and_locations_use_their_methods() {
             .expect("sent");
         assert_eq!(sent.state, DeliveryState::Sent);
     }
-    let seen = api.seen.lock().expect("lock").clone();
+    let seen = api.received();
     let paths: Vec<&str> = seen
         .iter()
         .map(|s| s.path.rsplit('/').next().unwrap_or_default())
         .collect();
     assert_eq!(paths, ["sendPhoto", "sendDocument", "sendLocation"]);
-    assert_eq!(seen[0].body["photo"], "https://cdn.example.com/parcel.png");
-    assert_eq!(seen[0].body["caption"], "Pakettisi");
-    assert_eq!(
-        seen[1].body["document"],
-        "BQACAgQAAxkBAAIBL2VhZ2FfAAH3kuitti"
-    );
-    assert_eq!(seen[2].body["latitude"], 60.167_468);
-    for request in &seen {
-        assert_eq!(request.body["reply_parameters"]["message_id"], 41);
+    let bodies: Vec<Value> = seen.iter().map(Received::json).collect();
+    assert_eq!(bodies[0]["photo"], "https://cdn.example.com/parcel.png");
+    assert_eq!(bodies[0]["caption"], "Pakettisi");
+    assert_eq!(bodies[1]["document"], "BQACAgQAAxkBAAIBL2VhZ2FfAAH3kuitti");
+    assert_eq!(bodies[2]["latitude"], 60.167_468);
+    for body in &bodies {
+        assert_eq!(body["reply_parameters"]["message_id"], 41);
     }
 }
 
@@ -469,7 +346,7 @@ async fn a_wrong_bot_token_is_unauthorized() {
         }) => assert!(reason.contains("bot-token"), "{reason}"),
         other => panic!("401 must be unauthorized, got {other:?}"),
     }
-    let seen = api.seen.lock().expect("lock").clone();
+    let seen = api.received();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].path, "/bot7000000001:revoked-token/sendMessage");
 }
@@ -503,8 +380,5 @@ async fn updates_without_the_right_secret_token_are_unauthorized() {
     let first = customer_writes(&plugin, ACCEPTED, 41).await;
     let again = customer_writes(&plugin, ACCEPTED, 41).await;
     assert_eq!(first, again);
-    assert!(
-        api.seen.lock().expect("lock").is_empty(),
-        "nothing was sent"
-    );
+    assert!(api.received().is_empty(), "nothing was sent");
 }

@@ -1,5 +1,5 @@
 //! The component in the real runtime against Twilio's REST API played on
-//! loopback: a small hyper server on 127.0.0.1 answers `POST
+//! loopback: the test kit's `FakeProvider` on 127.0.0.1 answers `POST
 //! /2010-04-01/Accounts/{sid}/Messages.json` with Twilio's documented
 //! success and error bodies, and only for the right HTTP Basic
 //! credentials (`AccountSid:AuthToken`). The plugin normalizes a signed
@@ -8,33 +8,24 @@
 //! (`Plugin::prepare_http_request`, as the sender does), the request goes
 //! to the server, and `interpret-response` reads the answer.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use serde_json::{Value, json};
+use serde_json::json;
 use silta_model::{
     Assurance, Attachment, DeliveryState, Identity, IdentityKind, IdentityScope, InteractionId,
     Part, ThreadKey,
 };
 use silta_plugin_test::contract::{
-    DeliveryOutcome, HttpRequest, HttpResponse, InboundEvent, Normalized, OutboundMessage,
-    TransportMeta, TransportRequest, TransportResponse,
+    DeliveryOutcome, InboundEvent, Normalized, OutboundMessage, TransportMeta, TransportRequest,
+    TransportResponse,
 };
+use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
-use tokio::net::{TcpListener, TcpStream};
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f3c9a1b27d4e4f6a8b0c1d2e3f4a5b6c";
@@ -52,118 +43,36 @@ const BROKEN: &str = "+358401234569";
 
 // === the fake REST API ===
 
-/// What the server saw of one request.
-#[derive(Debug, Clone)]
-struct Seen {
-    path: String,
-    content_type: Option<String>,
-    form: Vec<(String, String)>,
+/// The REST API, numbering the messages it creates from 1 on.
+async fn start_rest_api() -> FakeProvider {
+    let next = AtomicU64::new(1);
+    FakeProvider::start(move |request| {
+        rest_api(
+            &request.path,
+            request.header("authorization"),
+            &form(request),
+            &next,
+        )
+    })
+    .await
 }
 
-struct RestApi {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
+/// The test's own reading of a form body, independent of the plugin's.
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
-async fn start_rest_api() -> RestApi {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let next = Arc::new(AtomicU64::new(1));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = log.clone();
-            let next = next.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| answer(request, log.clone(), next.clone()));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    RestApi { addr, seen }
-}
-
-async fn answer(
-    request: Request<Incoming>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    next: Arc<AtomicU64>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_owned();
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = header("content-type");
-    let authorization = header("authorization");
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|body| body.to_bytes())
-        .unwrap_or_default();
-    let form: Vec<(String, String)> = form_urlencoded_pairs(&body);
-    seen.lock().expect("lock").push(Seen {
-        path: path.clone(),
-        content_type,
-        form: form.clone(),
-    });
-    let (status, headers, answer) = rest_api(&path, authorization.as_deref(), &form, &next);
-    let mut response = Response::builder()
-        .status(status)
-        .header("content-type", "application/json");
-    for (name, value) in headers {
-        response = response.header(name, value);
-    }
-    Ok(response
-        .body(Full::new(Bytes::from(answer.to_string())))
-        .expect("a response"))
-}
-
-fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    // The test's own reading of the form, independent of the plugin's.
-    body.split(|b| *b == b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let text = String::from_utf8_lossy(pair).replace('+', " ");
-            let (name, value) = text.split_once('=').unwrap_or((&text, ""));
-            (percent_decode(name), percent_decode(value))
-        })
-        .collect()
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("UTF-8")
+/// The form a request posted.
+fn form(request: &Received) -> Vec<(String, String)> {
+    form_pairs(&request.body)
 }
 
 /// A Twilio error body as documented
 /// (<https://www.twilio.com/docs/usage/twilios-response>).
-fn error(status: u16, code: u32, message: &str) -> (u16, Vec<(&'static str, String)>, Value) {
-    (
+fn error(status: u16, code: u32, message: &str) -> Answer {
+    Answer::json(
         status,
-        Vec::new(),
-        json!({"code": code, "message": message,
+        &json!({"code": code, "message": message,
             "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status}),
     )
 }
@@ -174,7 +83,7 @@ fn rest_api(
     authorization: Option<&str>,
     form: &[(String, String)],
     next: &AtomicU64,
-) -> (u16, Vec<(&'static str, String)>, Value) {
+) -> Answer {
     let expected = format!(
         "Basic {}",
         STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"))
@@ -201,10 +110,9 @@ fn rest_api(
         Some(ACCEPTED) => {
             let sid = format!("SM{:032x}", next.fetch_add(1, Ordering::SeqCst));
             let media = form.iter().filter(|(key, _)| key == "MediaUrl").count();
-            (
+            Answer::json(
                 201,
-                Vec::new(),
-                json!({
+                &json!({
                     "account_sid": ACCOUNT_SID, "api_version": "2010-04-01",
                     "body": get("Body").unwrap_or_default(), "date_created": "Mon, 23 Nov 2026 20:00:00 +0000",
                     "date_sent": null, "date_updated": "Mon, 23 Nov 2026 20:00:00 +0000",
@@ -222,91 +130,33 @@ fn rest_api(
             &format!("The 'To' number {INVALID} is not a valid phone number."),
         ),
         Some(UNSUBSCRIBED) => error(400, 21610, "Attempt to send to unsubscribed recipient"),
-        Some(THROTTLED) => {
-            let (status, _, body) = error(429, 20429, "Too Many Requests");
-            (status, vec![("retry-after", "2".to_owned())], body)
-        }
+        Some(THROTTLED) => error(429, 20429, "Too Many Requests").header("retry-after", "2"),
         Some(BROKEN) => error(500, 20500, "An internal server error has occurred"),
         _ => error(400, 21604, "A 'To' phone number is required."),
     }
 }
 
-/// Sends a request to the server as the host's transport would.
-async fn send(request: &HttpRequest) -> HttpResponse {
-    let uri: hyper::Uri = request.url.parse().expect("a URL");
-    let authority = uri.authority().expect("an authority").to_string();
-    let stream = TcpStream::connect(authority.as_str())
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let mut builder = Request::builder()
-        .method(request.method.as_str())
-        .uri(
-            uri.path_and_query()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-        )
-        .header("host", authority);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let response = sender
-        .send_request(
-            builder
-                .body(Full::new(Bytes::from(request.body.clone())))
-                .expect("request"),
-        )
-        .await
-        .expect("an answer");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.to_string(),
-                value.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
-}
-
 // === the plugin ===
 
-async fn start_with(api: &RestApi, auth_token: &str) -> PluginUnderTest {
+async fn start_with(api: &FakeProvider, auth_token: &str) -> PluginUnderTest {
     Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
         .secret("auth-token", auth_token)
         .config("account_sid", ACCOUNT_SID)
         .config("from", OUR_NUMBER)
         .config("public_url", PUBLIC_URL)
         .config("status_callback_url", STATUS_CALLBACK)
-        .config("api_url", &format!("http://{}", api.addr))
+        .config("api_url", &api.url())
         .start()
         .await
 }
 
-async fn start(api: &RestApi) -> PluginUnderTest {
+async fn start(api: &FakeProvider) -> PluginUnderTest {
     start_with(api, AUTH_TOKEN).await
 }
 
 /// `X-Twilio-Signature` for `body` posted to `url`, keyed with `token`.
 fn sign(token: &str, url: &str, body: &[u8]) -> String {
-    let mut pairs: Vec<(String, String)> = form_urlencoded_pairs(body);
+    let mut pairs: Vec<(String, String)> = form_pairs(body);
     pairs.sort();
     pairs.dedup();
     let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(token.as_bytes()).expect("any key");
@@ -477,7 +327,7 @@ async fn a_signed_sms_comes_in_and_the_reply_goes_out_with_basic_credentials() {
     }
 
     // Every request reached the account's Messages resource as a form.
-    let seen = api.seen.lock().expect("lock").clone();
+    let seen = api.received();
     assert_eq!(seen.len(), 5);
     for request in &seen {
         assert_eq!(
@@ -485,7 +335,7 @@ async fn a_signed_sms_comes_in_and_the_reply_goes_out_with_basic_credentials() {
             format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json")
         );
         assert_eq!(
-            request.content_type.as_deref(),
+            request.header("content-type"),
             Some("application/x-www-form-urlencoded")
         );
     }
@@ -495,7 +345,7 @@ async fn a_signed_sms_comes_in_and_the_reply_goes_out_with_basic_credentials() {
             .collect()
     };
     assert_eq!(
-        seen[0].form,
+        form(&seen[0]),
         pairs(&[
             ("To", ACCEPTED),
             ("From", OUR_NUMBER),
@@ -517,7 +367,7 @@ async fn a_wrong_auth_token_is_refused_by_twilio_and_unauthorized() {
         }) => assert!(reason.contains("auth-token"), "{reason}"),
         other => panic!("401 must be unauthorized, got {other:?}"),
     }
-    assert_eq!(api.seen.lock().expect("lock").len(), 1);
+    assert_eq!(api.received().len(), 1);
 }
 
 #[tokio::test]

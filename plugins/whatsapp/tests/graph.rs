@@ -1,23 +1,14 @@
 //! The component in the real runtime against the Graph API played on
-//! loopback: a small hyper server on 127.0.0.1 answers
+//! loopback: the test kit's `FakeProvider` on 127.0.0.1 answers
 //! `POST /v21.0/{phone_number_id}/messages` with the Cloud API's
 //! documented success and error bodies. The plugin renders replies (its
 //! window opened by signed webhooks), the host fills the access token in
 //! (`Plugin::prepare_http_request`, as the sender does), the request goes
 //! to the server, and `interpret-response` reads the answer.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use silta_model::{
@@ -25,12 +16,11 @@ use silta_model::{
     Part, Template,
 };
 use silta_plugin_test::contract::{
-    DeliveryOutcome, HttpRequest, HttpResponse, OutboundMessage, TransportRequest,
-    TransportResponse,
+    DeliveryOutcome, HttpRequest, OutboundMessage, TransportRequest, TransportResponse,
 };
+use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
-use tokio::net::{TcpListener, TcpStream};
 
 const APP_SECRET: &[u8] = b"graph-test-app-secret";
 const ACCESS_TOKEN: &str = "EAAGtestTOKEN0123456789";
@@ -49,70 +39,6 @@ const STRANGER: &str = "358501234568";
 
 // === the fake Graph API ===
 
-/// What the server saw of one request.
-#[derive(Debug, Clone)]
-struct Seen {
-    authorization: Option<String>,
-    body: Value,
-}
-
-struct Graph {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-async fn start_graph() -> Graph {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |request| answer(request, log.clone()));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Graph { addr, seen }
-}
-
-async fn answer(
-    request: Request<Incoming>,
-    seen: Arc<Mutex<Vec<Seen>>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_owned();
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|body| body.to_bytes())
-        .unwrap_or_default();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    seen.lock().expect("lock").push(Seen {
-        authorization: authorization.clone(),
-        body: body.clone(),
-    });
-    let (status, retry_after, answer) = graph(&path, authorization.as_deref(), &body);
-    let mut response = Response::builder()
-        .status(status)
-        .header("content-type", "application/json");
-    if let Some(seconds) = retry_after {
-        response = response.header("retry-after", seconds);
-    }
-    Ok(response
-        .body(Full::new(Bytes::from(answer.to_string())))
-        .expect("a response"))
-}
-
 /// A Graph API error body as Meta documents it.
 fn error(code: u32, message: &str, details: &str) -> Value {
     json!({"error": {
@@ -125,134 +51,70 @@ fn error(code: u32, message: &str, details: &str) -> Value {
 }
 
 /// The Cloud API's answer to a send.
-fn graph(
-    path: &str,
-    authorization: Option<&str>,
-    body: &Value,
-) -> (u16, Option<&'static str>, Value) {
-    if path != format!("/v21.0/{PHONE_NUMBER_ID}/messages") {
-        return (
+fn graph(request: &Received) -> Answer {
+    if request.path != format!("/v21.0/{PHONE_NUMBER_ID}/messages") {
+        return Answer::json(
             400,
-            None,
-            error(100, "Unsupported post request.", "Object does not exist"),
+            &error(100, "Unsupported post request.", "Object does not exist"),
         );
     }
-    if authorization != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
-        return (
+    if request.header("authorization") != Some(format!("Bearer {ACCESS_TOKEN}").as_str()) {
+        return Answer::json(
             401,
-            None,
-            error(
+            &error(
                 190,
                 "Invalid OAuth access token - Cannot parse access token",
                 "",
             ),
         );
     }
+    let body = request.json();
     let to = body["to"].as_str().unwrap_or_default();
     match to {
-        ACCEPTED | STRANGER => (
+        ACCEPTED | STRANGER => Answer::json(
             200,
-            None,
-            json!({
+            &json!({
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": to, "wa_id": to}],
                 "messages": [{"id": format!("wamid.OUT-{to}"), "message_status": "accepted"}]
             }),
         ),
-        RE_ENGAGEMENT => (
+        RE_ENGAGEMENT => Answer::json(
             400,
-            None,
-            error(
+            &error(
                 131_047,
                 "Re-engagement message",
                 "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
             ),
         ),
-        THROTTLED => (
+        THROTTLED => Answer::json(
             429,
-            Some("7"),
-            error(
+            &error(
                 130_429,
                 "(#130429) Rate limit hit",
                 "Cloud API message throughput has been reached.",
             ),
-        ),
-        BROKEN => (
+        )
+        .header("retry-after", "7"),
+        BROKEN => Answer::json(
             500,
-            None,
-            error(131_000, "Something went wrong", "Something went wrong."),
+            &error(131_000, "Something went wrong", "Something went wrong."),
         ),
-        _ => (
+        _ => Answer::json(
             400,
-            None,
-            error(131_026, "Message undeliverable", "Message Undeliverable."),
+            &error(131_026, "Message undeliverable", "Message Undeliverable."),
         ),
-    }
-}
-
-/// Sends a request to the server as the host's transport would.
-async fn send(request: &HttpRequest) -> HttpResponse {
-    let uri: hyper::Uri = request.url.parse().expect("a URL");
-    let authority = uri.authority().expect("an authority").to_string();
-    let stream = TcpStream::connect(authority.as_str())
-        .await
-        .expect("connect");
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(connection);
-    let mut builder = Request::builder()
-        .method(request.method.as_str())
-        .uri(
-            uri.path_and_query()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-        )
-        .header("host", authority);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    let response = sender
-        .send_request(
-            builder
-                .body(Full::new(Bytes::from(request.body.clone())))
-                .expect("request"),
-        )
-        .await
-        .expect("an answer");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.to_string(),
-                value.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    HttpResponse {
-        status,
-        headers,
-        body,
     }
 }
 
 // === the plugin ===
 
-async fn start(graph: &Graph) -> PluginUnderTest {
+async fn start(graph: &FakeProvider) -> PluginUnderTest {
     Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
         .secret("app-secret", APP_SECRET)
         .secret("access-token", ACCESS_TOKEN)
         .config("phone_number_id", PHONE_NUMBER_ID)
-        .config("graph_url", &format!("http://{}", graph.addr))
+        .config("graph_url", &graph.url())
         .config("api_version", "v21.0")
         .start()
         .await
@@ -369,7 +231,7 @@ impl HeaderValue for HttpRequest {
 
 #[tokio::test]
 async fn replies_inside_the_window_map_the_graph_answers() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start(&graph).await;
     customers_write(
         &plugin,
@@ -424,27 +286,25 @@ async fn replies_inside_the_window_map_the_graph_answers() {
 
     // Every request carried the token as the host filled it in, and the
     // Cloud API's body.
-    let seen = graph.seen.lock().expect("lock").clone();
+    let seen = graph.received();
     assert_eq!(seen.len(), 5);
     for request in &seen {
         assert_eq!(
-            request.authorization.as_deref(),
+            request.header("authorization"),
             Some(format!("Bearer {ACCESS_TOKEN}").as_str())
         );
-        assert_eq!(request.body["messaging_product"], "whatsapp");
-        assert_eq!(request.body["type"], "text");
-        assert_eq!(request.body["text"]["body"], "Tilauksesi on matkalla.");
-        let to = request.body["to"].as_str().expect("to");
-        assert_eq!(
-            request.body["context"]["message_id"],
-            format!("wamid.IN-{to}")
-        );
+        let body = request.json();
+        assert_eq!(body["messaging_product"], "whatsapp");
+        assert_eq!(body["type"], "text");
+        assert_eq!(body["text"]["body"], "Tilauksesi on matkalla.");
+        let to = body["to"].as_str().expect("to");
+        assert_eq!(body["context"]["message_id"], format!("wamid.IN-{to}"));
     }
 }
 
 #[tokio::test]
 async fn outside_the_window_only_a_template_goes() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start(&graph).await;
     customers_write(&plugin, &[STALE], Duration::from_secs(25 * 60 * 60)).await;
 
@@ -460,10 +320,7 @@ async fn outside_the_window_only_a_template_goes() {
             other => panic!("{customer}: a closed window must refuse text, got {other:?}"),
         }
     }
-    assert!(
-        graph.seen.lock().expect("lock").is_empty(),
-        "nothing was sent"
-    );
+    assert!(graph.received().is_empty(), "nothing was sent");
 
     let template = message(
         STRANGER,
@@ -478,21 +335,22 @@ async fn outside_the_window_only_a_template_goes() {
         sent.provider_message_id,
         Some(format!("wamid.OUT-{STRANGER}"))
     );
-    let seen = graph.seen.lock().expect("lock").clone();
+    let seen = graph.received();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].body["type"], "template");
-    assert_eq!(seen[0].body["template"]["name"], "order_update");
-    assert_eq!(seen[0].body["template"]["language"]["code"], "fi");
+    let body = seen[0].json();
+    assert_eq!(body["type"], "template");
+    assert_eq!(body["template"]["name"], "order_update");
+    assert_eq!(body["template"]["language"]["code"], "fi");
 }
 
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = Harness::for_crate(env!("CARGO_MANIFEST_DIR"))
         .secret("app-secret", APP_SECRET)
         .secret("access-token", "EAAGexpired")
         .config("phone_number_id", PHONE_NUMBER_ID)
-        .config("graph_url", &format!("http://{}", graph.addr))
+        .config("graph_url", &graph.url())
         .start()
         .await;
     customers_write(&plugin, &[ACCEPTED], Duration::from_secs(60)).await;
@@ -510,7 +368,7 @@ async fn a_wrong_token_is_unauthorized() {
 
 #[tokio::test]
 async fn unsigned_and_forged_webhooks_are_unauthorized() {
-    let graph = start_graph().await;
+    let graph = FakeProvider::start(graph).await;
     let plugin = start(&graph).await;
     let body = br#"{"object":"whatsapp_business_account","entry":[]}"#;
     let forged = sign(b"another body");
