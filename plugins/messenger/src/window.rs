@@ -13,10 +13,15 @@
 //! key-value state ([`remember`]); `render` reads it back
 //! ([`last_inbound`]) and asks [`status`] what may go. Times come from
 //! the payload, and a replay never moves the mark back, so replaying old
-//! webhooks from the journal does not reopen a window.
+//! webhooks from the journal does not reopen a window; how a mark is kept
+//! is shared with WhatsApp ([`silta_meta_webhook::window`]), the key, the
+//! durations and what each window allows are Messenger's.
 
+use silta_meta_webhook::window as marks;
 use silta_sdk::PluginError;
 use silta_sdk::types::Timestamp;
+
+pub use silta_meta_webhook::window::{Kv, State};
 
 use crate::mapping::{LastInbound, Platform};
 
@@ -27,29 +32,6 @@ pub const STANDARD_SECONDS: u64 = 24 * 60 * 60;
 
 /// How long a human agent may still answer (with the `HUMAN_AGENT` tag).
 pub const HUMAN_AGENT_SECONDS: u64 = 7 * 24 * 60 * 60;
-
-/// Where the plugin keeps its marks; [`Kv`] in the host, a map in tests.
-pub trait State {
-    /// The value under `key`.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
-    /// Stores `value` under `key`.
-    fn set(&self, key: &str, value: &[u8]) -> Result<()>;
-}
-
-/// The host's key-value state (`kv` capability).
-pub struct Kv;
-
-// === impl Kv ===
-
-impl State for Kv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(silta_sdk::kv::get(key)?)
-    }
-
-    fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-        Ok(silta_sdk::kv::set(key, value)?)
-    }
-}
 
 /// What may go to a customer now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,12 +88,11 @@ pub fn status(last_inbound: Option<Timestamp>, now: Timestamp) -> Window {
 
 /// Records a customer message, unless a later one is already recorded.
 pub fn remember(state: &impl State, inbound: &LastInbound) -> Result<()> {
-    let key = key(&inbound.channel_account, inbound.platform, &inbound.user_id);
-    let known = read(state, &key)?;
-    if known.is_some_and(|known| known.seconds >= inbound.at.seconds) {
-        return Ok(());
-    }
-    state.set(&key, inbound.at.seconds.to_string().as_bytes())
+    marks::remember(state, &mark_key(inbound), inbound.at)
+}
+
+fn mark_key(inbound: &LastInbound) -> String {
+    key(&inbound.channel_account, inbound.platform, &inbound.user_id)
 }
 
 /// Records every customer message of a webhook. A store that is down is
@@ -120,68 +101,36 @@ pub fn remember(state: &impl State, inbound: &LastInbound) -> Result<()> {
 /// matters more than the mark, and without it replies are refused until
 /// the customer writes again.
 pub fn remember_all(state: &impl State, inbound: &[LastInbound]) -> Result<()> {
-    for contact in inbound {
-        match remember(state, contact) {
-            Err(error) if matches!(error, PluginError::Retryable(_)) => return Err(error),
-            Err(error) => silta_sdk::error!(
+    marks::remember_all(
+        state,
+        inbound,
+        |contact| (mark_key(contact), contact.at),
+        |contact, error| {
+            silta_sdk::error!(
                 "the messaging window of a {} customer was not recorded: {}; replies to them will be refused",
                 contact.platform.name(),
                 error.message()
-            ),
-            Ok(()) => {}
-        }
-    }
-    Ok(())
+            );
+        },
+    )
 }
 
-/// When the customer last wrote to this channel account, if ever.
+/// When the customer last wrote to this channel account, if ever. A mark
+/// that does not read as Unix seconds counts as none.
 pub fn last_inbound(
     state: &impl State,
     channel_account: &str,
     platform: Platform,
     user_id: &str,
 ) -> Result<Option<Timestamp>> {
-    read(state, &key(channel_account, platform, user_id))
-}
-
-/// A stored mark; one that does not read as Unix seconds counts as none.
-fn read(state: &impl State, key: &str) -> Result<Option<Timestamp>> {
-    let Some(bytes) = state.get(key)? else {
-        return Ok(None);
-    };
-    let seconds = std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|text| text.parse::<u64>().ok());
-    if seconds.is_none() {
-        silta_sdk::warn!("ignoring an unreadable window mark under {key}");
-    }
-    Ok(seconds.map(|seconds| Timestamp {
-        seconds,
-        nanoseconds: 0,
-    }))
+    marks::last_inbound(state, &key(channel_account, platform, user_id))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
+    use silta_meta_webhook::window::Memory;
 
     use super::*;
-
-    /// An in-memory [`State`].
-    #[derive(Default)]
-    pub struct Memory(pub RefCell<BTreeMap<String, Vec<u8>>>);
-
-    impl State for Memory {
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-            Ok(self.0.borrow().get(key).cloned())
-        }
-
-        fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-            self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
-            Ok(())
-        }
-    }
 
     pub fn at(seconds: u64) -> Timestamp {
         Timestamp {
@@ -247,10 +196,9 @@ pub(crate) mod tests {
         remember(&state, &inbound(6_000)).expect("moved");
         assert_eq!(
             state
-                .0
-                .borrow()
-                .get("window/acct/messenger/6830112345678901"),
-            Some(&b"6000".to_vec())
+                .get("window/acct/messenger/6830112345678901")
+                .expect("read"),
+            Some(b"6000".to_vec())
         );
         for (account, platform) in [
             ("other", Platform::Messenger),

@@ -6,12 +6,16 @@
 //!   webhook, keyed with the app secret (secret `app-secret`);
 //! - [`graph_error`]: the Graph API's error body
 //!   (`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`),
-//!   read and described the same way by every plugin.
+//!   read and described the same way by every plugin;
+//! - [`window`]: the marks behind the messaging windows (when each customer
+//!   last wrote, in the plugin's key-value state, never moved back by a
+//!   replay); each plugin keeps its own keys, durations and policies.
 //!
 //! A library, not a plugin: it has no `plugin.toml` and is linked into the
 //! plugins' components.
 
 pub mod graph_error;
 pub mod signature;
+pub mod window;
 
 pub use graph_error::GraphError;

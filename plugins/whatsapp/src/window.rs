@@ -9,10 +9,15 @@
 //! [`status`] whether a free-form reply may go.
 //!
 //! Times come from the payload, and a replay never moves the mark back, so
-//! replaying old webhooks from the journal does not reopen a window.
+//! replaying old webhooks from the journal does not reopen a window; how a
+//! mark is kept is shared with Messenger ([`silta_meta_webhook::window`]),
+//! the key, the duration and what a closed window allows are WhatsApp's.
 
+use silta_meta_webhook::window as marks;
 use silta_sdk::PluginError;
 use silta_sdk::types::Timestamp;
+
+pub use silta_meta_webhook::window::{Kv, State};
 
 use crate::mapping::LastInbound;
 
@@ -20,29 +25,6 @@ type Result<T, E = PluginError> = std::result::Result<T, E>;
 
 /// How long the window stays open after a customer's message.
 pub const WINDOW_SECONDS: u64 = 24 * 60 * 60;
-
-/// Where the plugin keeps its marks; [`Kv`] in the host, a map in tests.
-pub trait State {
-    /// The value under `key`.
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
-    /// Stores `value` under `key`.
-    fn set(&self, key: &str, value: &[u8]) -> Result<()>;
-}
-
-/// The host's key-value state (`kv` capability).
-pub struct Kv;
-
-// === impl Kv ===
-
-impl State for Kv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(silta_sdk::kv::get(key)?)
-    }
-
-    fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-        Ok(silta_sdk::kv::set(key, value)?)
-    }
-}
 
 /// Whether a free-form message may go now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,12 +62,11 @@ pub fn status(last_inbound: Option<Timestamp>, now: Timestamp) -> Window {
 
 /// Records a customer message, unless a later one is already recorded.
 pub fn remember(state: &impl State, inbound: &LastInbound) -> Result<()> {
-    let key = key(&inbound.phone_number_id, &inbound.wa_id);
-    let known = read(state, &key)?;
-    if known.is_some_and(|known| known.seconds >= inbound.at.seconds) {
-        return Ok(());
-    }
-    state.set(&key, inbound.at.seconds.to_string().as_bytes())
+    marks::remember(
+        state,
+        &key(&inbound.phone_number_id, &inbound.wa_id),
+        inbound.at,
+    )
 }
 
 /// Records every customer message of a webhook. A store that is down is
@@ -94,68 +75,36 @@ pub fn remember(state: &impl State, inbound: &LastInbound) -> Result<()> {
 /// matters more than the mark, and without it replies fall back to
 /// templates, which WhatsApp always accepts.
 pub fn remember_all(state: &impl State, inbound: &[LastInbound]) -> Result<()> {
-    for contact in inbound {
-        match remember(state, contact) {
-            Err(error) if matches!(error, PluginError::Retryable(_)) => return Err(error),
-            Err(error) => silta_sdk::error!(
+    marks::remember_all(
+        state,
+        inbound,
+        |contact| (key(&contact.phone_number_id, &contact.wa_id), contact.at),
+        |contact, error| {
+            silta_sdk::error!(
                 "the 24-hour window of a customer on {} was not recorded: {}; replies to them need a template",
                 contact.phone_number_id,
                 error.message()
-            ),
-            Ok(()) => {}
-        }
-    }
-    Ok(())
+            );
+        },
+    )
 }
 
-/// When the customer last wrote to our number, if ever.
+/// When the customer last wrote to our number, if ever. A mark that does
+/// not read as Unix seconds counts as none (the window is then closed,
+/// which templates still get through).
 pub fn last_inbound(
     state: &impl State,
     phone_number_id: &str,
     wa_id: &str,
 ) -> Result<Option<Timestamp>> {
-    read(state, &key(phone_number_id, wa_id))
-}
-
-/// A stored mark; one that does not read as Unix seconds counts as none
-/// (the window is then closed, which templates still get through).
-fn read(state: &impl State, key: &str) -> Result<Option<Timestamp>> {
-    let Some(bytes) = state.get(key)? else {
-        return Ok(None);
-    };
-    let seconds = std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|text| text.parse::<u64>().ok());
-    if seconds.is_none() {
-        silta_sdk::warn!("ignoring an unreadable window mark under {key}");
-    }
-    Ok(seconds.map(|seconds| Timestamp {
-        seconds,
-        nanoseconds: 0,
-    }))
+    marks::last_inbound(state, &key(phone_number_id, wa_id))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
-
     use super::*;
 
-    /// An in-memory [`State`].
-    #[derive(Default)]
-    pub struct Memory(pub RefCell<BTreeMap<String, Vec<u8>>>);
-
-    impl State for Memory {
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-            Ok(self.0.borrow().get(key).cloned())
-        }
-
-        fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-            self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
-            Ok(())
-        }
-    }
+    use silta_meta_webhook::window::Memory;
 
     pub fn at(seconds: u64) -> Timestamp {
         Timestamp {
@@ -214,8 +163,10 @@ pub(crate) mod tests {
         );
         remember(&state, &inbound(6_000)).expect("moved");
         assert_eq!(
-            state.0.borrow().get("window/106540352242922/358401234567"),
-            Some(&b"6000".to_vec())
+            state
+                .get("window/106540352242922/358401234567")
+                .expect("read"),
+            Some(b"6000".to_vec())
         );
         assert_eq!(
             last_inbound(&state, "999", "358401234567").expect("read"),
