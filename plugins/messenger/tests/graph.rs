@@ -15,10 +15,8 @@ use sha2::Sha256;
 use silta_model::{
     Assurance, DeliveryState, Identity, IdentityKind, IdentityScope, InteractionId, Part,
 };
-use silta_plugin_test::contract::{
-    DeliveryOutcome, HttpRequest, OutboundMessage, TransportRequest, TransportResponse,
-};
-use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
+use silta_plugin_test::contract::{DeliveryOutcome, OutboundMessage, TransportRequest};
+use silta_plugin_test::fake_provider::{self, Answer, FakeProvider, Received};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
 
@@ -214,38 +212,14 @@ async fn deliver(
     plugin: &PluginUnderTest,
     message: &OutboundMessage,
 ) -> silta_runtime::Result<DeliveryOutcome> {
-    let rendered = plugin.render(message).await?;
-    let TransportRequest::Http(request) = &rendered else {
-        panic!("an HTTP request, got {rendered:?}");
-    };
-    let authorization = request.header_value("authorization");
-    assert!(
-        authorization.starts_with("Bearer ") && !authorization.contains(ACCESS_TOKEN),
-        "the plugin never sees the token: {authorization}"
-    );
-    let mut filled = request.clone();
-    assert!(
-        plugin.plugin().prepare_http_request(&mut filled),
-        "the loopback origin is granted"
-    );
-    let response = send(&filled).await;
-    plugin
-        .interpret_response(&rendered, &TransportResponse::Http(response))
-        .await
-}
-
-trait HeaderValue {
-    fn header_value(&self, name: &str) -> String;
-}
-
-impl HeaderValue for HttpRequest {
-    fn header_value(&self, name: &str) -> String {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default()
-    }
+    fake_provider::deliver(plugin, message, |request| {
+        let authorization = fake_provider::header(request, "authorization").unwrap_or_default();
+        assert!(
+            authorization.starts_with("Bearer ") && !authorization.contains(ACCESS_TOKEN),
+            "the plugin never sees the token: {authorization}"
+        );
+    })
+    .await
 }
 
 fn refused(result: silta_runtime::Result<TransportRequest>) -> String {

@@ -15,10 +15,8 @@ use silta_model::{
     Assurance, Attachment, DeliveryState, Identity, IdentityKind, IdentityScope, InteractionId,
     Location, Part, ThreadKey,
 };
-use silta_plugin_test::contract::{
-    DeliveryOutcome, Normalized, OutboundMessage, TransportRequest, TransportResponse,
-};
-use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
+use silta_plugin_test::contract::{DeliveryOutcome, Normalized, OutboundMessage};
+use silta_plugin_test::fake_provider::{self, Answer, FakeProvider, Received};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
 
@@ -181,34 +179,24 @@ async fn deliver(
     plugin: &PluginUnderTest,
     message: &OutboundMessage,
 ) -> silta_runtime::Result<DeliveryOutcome> {
-    let rendered = plugin.render(message).await?;
-    let TransportRequest::Http(request) = &rendered else {
-        panic!("an HTTP request, got {rendered:?}");
-    };
-    assert!(
-        !request.url.contains(BOT_TOKEN) && request.url.contains("/bot{{silta-secret:"),
-        "the plugin never sees the token, only its placeholder: {}",
-        request.url
-    );
-    // What the host's sender sends, and what it logs instead.
-    let outbound = plugin
-        .plugin()
-        .outbound_request(request)
-        .expect("the loopback origin is granted");
-    let redacted = outbound.redacted_url.as_deref().unwrap_or_default();
-    assert!(
-        redacted.contains("/bot{{secret:bot-token}}/") && !redacted.contains(BOT_TOKEN),
-        "logs show the URL without the token: {redacted:?}"
-    );
-    let mut filled = request.clone();
-    assert!(
-        plugin.plugin().prepare_http_request(&mut filled),
-        "the loopback origin is granted"
-    );
-    let response = send(&filled).await;
-    plugin
-        .interpret_response(&rendered, &TransportResponse::Http(response))
-        .await
+    fake_provider::deliver(plugin, message, |request| {
+        assert!(
+            !request.url.contains(BOT_TOKEN) && request.url.contains("/bot{{silta-secret:"),
+            "the plugin never sees the token, only its placeholder: {}",
+            request.url
+        );
+        // What the host's sender sends, and what it logs instead.
+        let outbound = plugin
+            .plugin()
+            .outbound_request(request)
+            .expect("the loopback origin is granted");
+        let redacted = outbound.redacted_url.as_deref().unwrap_or_default();
+        assert!(
+            redacted.contains("/bot{{secret:bot-token}}/") && !redacted.contains(BOT_TOKEN),
+            "logs show the URL without the token: {redacted:?}"
+        );
+    })
+    .await
 }
 
 // === the tests ===

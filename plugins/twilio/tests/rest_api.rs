@@ -20,10 +20,9 @@ use silta_model::{
     Part, ThreadKey,
 };
 use silta_plugin_test::contract::{
-    DeliveryOutcome, InboundEvent, Normalized, OutboundMessage, TransportMeta, TransportRequest,
-    TransportResponse,
+    DeliveryOutcome, InboundEvent, Normalized, OutboundMessage, TransportMeta,
 };
-use silta_plugin_test::fake_provider::{Answer, FakeProvider, Received, send};
+use silta_plugin_test::fake_provider::{self, Answer, FakeProvider, Received};
 use silta_plugin_test::{Harness, PluginUnderTest};
 use silta_runtime::{Error, PluginError};
 
@@ -223,29 +222,19 @@ async fn deliver(
     plugin: &PluginUnderTest,
     message: &OutboundMessage,
 ) -> silta_runtime::Result<DeliveryOutcome> {
-    let rendered = plugin.render(message).await?;
-    let TransportRequest::Http(request) = &rendered else {
-        panic!("an HTTP request, got {rendered:?}");
-    };
-    let authorization = request
-        .headers
-        .iter()
-        .find(|(name, _)| name == "authorization")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
-    assert!(
-        authorization.starts_with("{{silta-secret:") && !authorization.contains(ACCOUNT_SID),
-        "the plugin never sees the token, only a placeholder: {authorization}"
-    );
-    let mut filled = request.clone();
-    assert!(
-        plugin.plugin().prepare_http_request(&mut filled),
-        "the loopback origin is granted"
-    );
-    let response = send(&filled).await;
-    plugin
-        .interpret_response(&rendered, &TransportResponse::Http(response))
-        .await
+    fake_provider::deliver(plugin, message, |request| {
+        let authorization = request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "authorization")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
+        assert!(
+            authorization.starts_with("{{silta-secret:") && !authorization.contains(ACCOUNT_SID),
+            "the plugin never sees the token, only a placeholder: {authorization}"
+        );
+    })
+    .await
 }
 
 // === the tests ===

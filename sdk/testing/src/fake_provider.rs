@@ -27,6 +27,9 @@
 //! assert_eq!(api.received().len(), 1);
 //! # }
 //! ```
+//!
+//! [`deliver`] does the whole delivery for one outbound message, as the
+//! host's sender would.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -42,7 +45,11 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::contract::{HttpRequest, HttpResponse};
+use crate::PluginUnderTest;
+use crate::contract::{
+    DeliveryOutcome, HttpRequest, HttpResponse, OutboundMessage, TransportRequest,
+    TransportResponse,
+};
 
 // === impl Received ===
 
@@ -235,6 +242,53 @@ async fn respond(
     Ok(response
         .body(Full::new(Bytes::from(body)))
         .expect("a response"))
+}
+
+// === deliver ===
+
+/// Delivers `message` as the host's sender does: the plugin renders it,
+/// `inspect` sees the rendered request (the plugin's view, secrets still
+/// placeholders: check here that the plugin never sees them), the host
+/// prepares it (`Plugin::prepare_http_request` fills the secrets in), it
+/// goes to its URL with [`send`], and the plugin interprets the answer.
+///
+/// # Errors
+///
+/// What `render` or `interpret-response` returned.
+///
+/// # Panics
+///
+/// When the plugin renders something other than an HTTP request, or the
+/// host does not grant the request's origin.
+pub async fn deliver(
+    plugin: &PluginUnderTest,
+    message: &OutboundMessage,
+    inspect: impl FnOnce(&HttpRequest),
+) -> silta_runtime::Result<DeliveryOutcome> {
+    let rendered = plugin.render(message).await?;
+    let TransportRequest::Http(request) = &rendered else {
+        panic!("an HTTP request, got {rendered:?}");
+    };
+    inspect(request);
+    let mut filled = request.clone();
+    assert!(
+        plugin.plugin().prepare_http_request(&mut filled),
+        "the loopback origin is granted"
+    );
+    let response = send(&filled).await;
+    plugin
+        .interpret_response(&rendered, &TransportResponse::Http(response))
+        .await
+}
+
+/// The first value of header `name` (any case) of a rendered request.
+#[must_use]
+pub fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    request
+        .headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
 }
 
 // === send ===

@@ -28,7 +28,8 @@
 //! - [`payload_fixtures`]: a channel plugin's golden payload fixtures, run
 //!   natively through its mapping.
 //! - [`fake_provider`]: a SaaS provider's API on loopback, answering the
-//!   requests the host sends for a plugin (the delivery half of a test).
+//!   requests the host sends for a plugin, and [`fake_provider::deliver`],
+//!   one outbound message rendered, prepared, sent and interpreted.
 //! - [`samples`]: generated inputs too large to check in (a 25 MB email).
 //! - [`plugin_manifest`]: the crate's `plugin.toml`, checked against `describe`.
 //! - [`manifest`] and [`contract`]: the host's own manifest parser and contract types.
