@@ -128,7 +128,7 @@ pub fn last_inbound(
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use silta_meta_webhook::window::Memory;
+    use silta_meta_webhook::window::{Failing, Memory};
 
     use super::*;
 
@@ -208,19 +208,6 @@ pub(crate) mod tests {
                 last_inbound(&state, account, platform, "6830112345678901").expect("read"),
                 None
             );
-        }
-    }
-
-    /// A store that fails every call with `error`.
-    struct Failing(PluginError);
-
-    impl State for Failing {
-        fn get(&self, _: &str) -> Result<Option<Vec<u8>>> {
-            Err(self.0.clone())
-        }
-
-        fn set(&self, _: &str, _: &[u8]) -> Result<()> {
-            Err(self.0.clone())
         }
     }
 

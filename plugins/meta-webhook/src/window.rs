@@ -16,7 +16,8 @@ use silta_sdk::types::Timestamp;
 
 type Result<T, E = PluginError> = std::result::Result<T, E>;
 
-/// Where a plugin keeps its marks; [`Kv`] in the host, [`Memory`] in tests.
+/// Where a plugin keeps its marks; [`Kv`] in the host, [`Memory`] or
+/// [`Failing`] in tests.
 pub trait State {
     /// The value under `key`.
     ///
@@ -62,6 +63,23 @@ impl State for Memory {
     fn set(&self, key: &str, value: &[u8]) -> Result<()> {
         self.0.borrow_mut().insert(key.to_owned(), value.to_vec());
         Ok(())
+    }
+}
+
+// === impl Failing ===
+
+/// A [`State`] that fails every call with its error, for the plugins' unit
+/// tests of a store that is down (`retryable`) or refuses (`permanent`).
+#[derive(Debug)]
+pub struct Failing(pub PluginError);
+
+impl State for Failing {
+    fn get(&self, _: &str) -> Result<Option<Vec<u8>>> {
+        Err(self.0.clone())
+    }
+
+    fn set(&self, _: &str, _: &[u8]) -> Result<()> {
+        Err(self.0.clone())
     }
 }
 
@@ -164,19 +182,6 @@ mod tests {
         assert_eq!(last_inbound(&state, "window/a").expect("read"), None);
         remember(&state, "window/a", at(1)).expect("replaced");
         assert_eq!(last_inbound(&state, "window/a").expect("read"), Some(at(1)));
-    }
-
-    /// A store that fails every call with `error`.
-    struct Failing(PluginError);
-
-    impl State for Failing {
-        fn get(&self, _: &str) -> Result<Option<Vec<u8>>> {
-            Err(self.0.clone())
-        }
-
-        fn set(&self, _: &str, _: &[u8]) -> Result<()> {
-            Err(self.0.clone())
-        }
     }
 
     #[test]

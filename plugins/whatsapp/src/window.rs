@@ -104,7 +104,7 @@ pub fn last_inbound(
 pub(crate) mod tests {
     use super::*;
 
-    use silta_meta_webhook::window::Memory;
+    use silta_meta_webhook::window::{Failing, Memory};
 
     pub fn at(seconds: u64) -> Timestamp {
         Timestamp {
@@ -173,19 +173,6 @@ pub(crate) mod tests {
             None,
             "another number of ours has its own window"
         );
-    }
-
-    /// A store that fails every call with `error`.
-    struct Failing(PluginError);
-
-    impl State for Failing {
-        fn get(&self, _: &str) -> Result<Option<Vec<u8>>> {
-            Err(self.0.clone())
-        }
-
-        fn set(&self, _: &str, _: &[u8]) -> Result<()> {
-            Err(self.0.clone())
-        }
     }
 
     #[test]
