@@ -42,15 +42,7 @@ fn the_manifest_asks_for_what_the_code_uses() {
         manifest.secrets,
         BTreeSet::from([signature::SECRET.to_owned()])
     );
-    let hosts: Vec<String> = manifest
-        .allowed_hosts
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    assert!(
-        hosts.iter().any(|host| host == outbound::DEFAULT_API_URL),
-        "the REST API origin is an allowed host: {hosts:?}"
-    );
+    plugin_manifest::assert_allows_origin(&manifest, outbound::DEFAULT_API_URL);
 }
 
 #[test]

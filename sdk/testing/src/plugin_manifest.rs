@@ -28,3 +28,18 @@ pub fn assert_describes(manifest: &Manifest, id: &str, version: &str, crate_vers
         "plugin.toml version vs Cargo.toml"
     );
 }
+
+/// Panics unless one of the manifest's `allowed_hosts` is exactly `origin`
+/// (a plugin's default API URL): without it, the host refuses every
+/// request to the provider.
+pub fn assert_allows_origin(manifest: &Manifest, origin: &str) {
+    let hosts: Vec<String> = manifest
+        .allowed_hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        hosts.iter().any(|host| host == origin),
+        "the origin {origin} is an allowed host: {hosts:?}"
+    );
+}
