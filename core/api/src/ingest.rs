@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
-use silta_pipeline::channels::IngestAuth;
+use silta_pipeline::channels::{ChannelAccount, IngestAuth};
 use silta_runtime::contract::TransportMeta;
 use silta_runtime::handshake::HandshakeRefusal;
 use utoipa::ToSchema;
@@ -57,7 +57,8 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<IngestAccepted>), ApiError> {
-    authenticate(&state, &channel_account, &headers)?;
+    // `accept` resolves the account itself (and counts unknown ones).
+    let _account = authenticate(&state, &channel_account, &headers)?;
     let body = body.map_err(|rejection| {
         ApiError::unreadable_body(
             &rejection,
@@ -133,8 +134,7 @@ pub async fn handshake(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    authenticate(&state, &channel_account, &headers)?;
-    let channel = state.inbound.channels().get(&channel_account)?;
+    let channel = authenticate(&state, &channel_account, &headers)??;
     let challenge = channel
         .plugin
         .answer_webhook_handshake(&query)
@@ -167,20 +167,19 @@ pub async fn handshake(
 
 /// The API token is required unless the channel account takes its
 /// provider's signature instead. An unknown account needs the token too, so
-/// that account names do not leak to callers without one.
+/// that account names do not leak to callers without one. Returns the
+/// account lookup for the caller.
 fn authenticate(
     state: &AppState,
     channel_account: &str,
     headers: &HeaderMap,
-) -> Result<(), ApiError> {
-    let by_signature = state
-        .inbound
-        .channels()
-        .get(channel_account)
+) -> Result<silta_pipeline::Result<Arc<ChannelAccount>>, ApiError> {
+    let channel = state.inbound.channels().get(channel_account);
+    let by_signature = channel
+        .as_ref()
         .is_ok_and(|channel| channel.ingest_auth == IngestAuth::ProviderSignature);
-    if by_signature {
-        Ok(())
-    } else {
-        auth::check_token(state, headers)
+    if !by_signature {
+        auth::check_token(state, headers)?;
     }
+    Ok(channel)
 }

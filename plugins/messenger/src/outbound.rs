@@ -9,6 +9,7 @@
 //! attachment by URL; anything else is refused as `permanent`, never cut.
 
 use serde_json::{Value, json};
+use silta_meta_webhook::graph_api;
 use silta_sdk::types::{
     Attachment, HttpRequest, InteractiveReply, OutboundMessage, Part, PluginError, Timestamp,
     TransportRequest,
@@ -22,17 +23,12 @@ type Result<T, E = PluginError> = std::result::Result<T, E>;
 
 /// Config key: our Facebook Page's id (required).
 pub const PAGE_ID_KEY: &str = "page_id";
-/// Config key: the Graph API origin.
-pub const GRAPH_URL_KEY: &str = "graph_url";
-/// Config key: the Graph API version.
-pub const API_VERSION_KEY: &str = "api_version";
 /// Config key: `true` when the app has Meta's Human Agent permission, so
 /// agents may answer up to 7 days after the customer's last message.
 pub const HUMAN_AGENT_KEY: &str = "human_agent";
-/// Where the Graph API is unless `graph_url` says otherwise.
-pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
-/// The Graph API version unless `api_version` says otherwise.
-pub const DEFAULT_API_VERSION: &str = "v21.0";
+pub use silta_meta_webhook::graph_api::{
+    API_VERSION_KEY, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GRAPH_URL_KEY,
+};
 
 /// The Send API's limit on a text message.
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -73,23 +69,7 @@ impl Settings {
                 "config key `{PAGE_ID_KEY}` must be the Facebook Page's id (digits, from the Page's About > Page transparency, or Meta Business Suite), got {page_id:?}"
             )));
         }
-        let graph_url = value(GRAPH_URL_KEY).unwrap_or_else(|| DEFAULT_GRAPH_URL.to_owned());
-        let graph_url = graph_url.trim_end_matches('/').to_owned();
-        validate::http_url(GRAPH_URL_KEY, &graph_url)
-            .map_err(|error| PluginError::permanent(format!("config key {}", error.message())))?;
-        let api_version = value(API_VERSION_KEY).unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
-        let well_formed = api_version.strip_prefix('v').is_some_and(|number| {
-            number.split_once('.').is_some_and(|(major, minor)| {
-                [major, minor]
-                    .iter()
-                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            })
-        });
-        if !well_formed {
-            return Err(PluginError::permanent(format!(
-                "config key `{API_VERSION_KEY}` must be a Graph API version such as \"{DEFAULT_API_VERSION}\", got {api_version:?}"
-            )));
-        }
+        let (graph_url, api_version) = graph_api::endpoint(value)?;
         let human_agent = match value(HUMAN_AGENT_KEY).as_deref() {
             None | Some("false") => false,
             Some("true") => true,

@@ -4,6 +4,7 @@
 //!
 //! - [`signature`]: the `X-Hub-Signature-256: sha256=<hex>` check of every
 //!   webhook, keyed with the app secret (secret `app-secret`);
+//! - [`graph_api`]: where the Graph API is (`graph_url`, `api_version`);
 //! - [`graph_error`]: the Graph API's error body
 //!   (`{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`),
 //!   read and described the same way by every plugin;
@@ -14,6 +15,7 @@
 //! A library, not a plugin: it has no `plugin.toml` and is linked into the
 //! plugins' components.
 
+pub mod graph_api;
 pub mod graph_error;
 pub mod signature;
 pub mod window;

@@ -3,10 +3,11 @@
 //! window mark, the clock and the token's header value are passed in, so
 //! tests run natively.
 
+use silta_meta_webhook::graph_api;
+use silta_sdk::config;
 use silta_sdk::types::{
     HttpRequest, IdentityKind, OutboundMessage, PluginError, Template, Timestamp, TransportRequest,
 };
-use silta_sdk::{config, validate};
 
 use crate::compose;
 use crate::window::{self, Window};
@@ -15,14 +16,9 @@ type Result<T, E = PluginError> = std::result::Result<T, E>;
 
 /// Config key: the Graph id of our business phone number (required).
 pub const PHONE_NUMBER_ID_KEY: &str = "phone_number_id";
-/// Config key: the Graph API origin.
-pub const GRAPH_URL_KEY: &str = "graph_url";
-/// Config key: the Graph API version.
-pub const API_VERSION_KEY: &str = "api_version";
-/// Where the Graph API is unless `graph_url` says otherwise.
-pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
-/// The Graph API version unless `api_version` says otherwise.
-pub const DEFAULT_API_VERSION: &str = "v21.0";
+pub use silta_meta_webhook::graph_api::{
+    API_VERSION_KEY, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GRAPH_URL_KEY,
+};
 
 /// The operator's settings for sending, read once per call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,23 +49,7 @@ impl Settings {
                 "config key `{PHONE_NUMBER_ID_KEY}` must be the Graph id of the phone number (digits, from WhatsApp Manager > API Setup), got {phone_number_id:?}"
             )));
         }
-        let graph_url = value(GRAPH_URL_KEY).unwrap_or_else(|| DEFAULT_GRAPH_URL.to_owned());
-        let graph_url = graph_url.trim_end_matches('/').to_owned();
-        validate::http_url(GRAPH_URL_KEY, &graph_url)
-            .map_err(|error| PluginError::permanent(format!("config key {}", error.message())))?;
-        let api_version = value(API_VERSION_KEY).unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
-        let well_formed = api_version.strip_prefix('v').is_some_and(|number| {
-            number.split_once('.').is_some_and(|(major, minor)| {
-                [major, minor]
-                    .iter()
-                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            })
-        });
-        if !well_formed {
-            return Err(PluginError::permanent(format!(
-                "config key `{API_VERSION_KEY}` must be a Graph API version such as \"{DEFAULT_API_VERSION}\", got {api_version:?}"
-            )));
-        }
+        let (graph_url, api_version) = graph_api::endpoint(value)?;
         Ok(Self {
             phone_number_id,
             graph_url,

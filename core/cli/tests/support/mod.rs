@@ -180,7 +180,8 @@ impl Silta {
             .arg(self.config_path())
             .env("SILTA_WEBHOOK_SIGNING_KEY", KEY)
             .env_remove("SILTA_API_TOKEN")
-            .env("RUST_LOG", "warn")
+            // The binary reads `SILTA_LOG`; info is what failure messages show.
+            .env("SILTA_LOG", "info")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
