@@ -122,6 +122,15 @@ impl Attachment {
         }
     }
 
+    /// An attachment whose bytes the host already holds in its blob store
+    /// (a file a visitor uploaded to Silta), by `sha256:<hex>` content hash.
+    pub fn stored(media_type: impl Into<String>, content_hash: impl Into<String>) -> Self {
+        Self {
+            content_hash: Some(content_hash.into()),
+            ..Self::empty(media_type.into())
+        }
+    }
+
     /// The same attachment with a file name.
     #[must_use]
     pub fn with_filename(mut self, filename: impl Into<String>) -> Self {

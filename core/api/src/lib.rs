@@ -12,6 +12,9 @@
 //! - [`dead_letters`]: list and replay the dead-letter queue.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`; [`openapi`]: the
 //!   OpenAPI document generated from the handlers.
+//! - [`typing`]: an agent's typing indicator, shown in a web chat
+//!   visitor's widget; the web chat's own routes (`/v1/webchat/...`) come
+//!   from `silta-webchat`, authenticated by visitor sessions.
 //! - [`auth`]: bearer tokens on everything but health, metrics and the
 //!   OpenAPI document. Errors are JSON with a reason ([`ApiError`]).
 
@@ -28,6 +31,7 @@ pub mod messages;
 pub mod openapi;
 pub mod query;
 pub mod subscriptions;
+pub mod typing;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -71,6 +75,8 @@ pub struct AppState {
     pub engine: silta_runtime::engine::SiltaEngine,
     /// Back offices, for tickets.
     pub backoffices: Vec<Arc<silta_pipeline::enrichment::Backoffice>>,
+    /// The web chat gateway, when a web chat account is configured.
+    pub webchat: Option<Arc<silta_webchat::Gateway>>,
 }
 
 /// The API's routes.
@@ -113,6 +119,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(query::conversation_interactions),
         )
         .route("/v1/conversations/{id}/messages", post(messages::reply))
+        .route("/v1/conversations/{id}/typing", post(typing::agent_typing))
         .route("/v1/cases/{id}/interactions", get(query::case_interactions))
         .route("/v1/interactions/{id}", get(query::get_interaction))
         .route(
@@ -140,5 +147,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             auth::require_token,
         ));
-    open.merge(ingest).merge(protected).with_state(state)
+    let webchat = match &state.webchat {
+        Some(gateway) => silta_webchat::router(Arc::clone(gateway)),
+        None => Router::new(),
+    };
+    open.merge(ingest)
+        .merge(protected)
+        .with_state(state)
+        .merge(webchat)
 }

@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         crate::blobs::download,
         crate::messages::reply,
         crate::messages::send_new,
+        crate::typing::agent_typing,
         crate::contacts::merge_parties,
         crate::contacts::get_merge,
         crate::contacts::unmerge,

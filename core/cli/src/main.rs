@@ -15,6 +15,7 @@ mod memory;
 mod plugin_cmd;
 mod run;
 mod secret_file;
+mod webchat_setup;
 
 use std::path::PathBuf;
 

@@ -29,6 +29,7 @@ use silta_pipeline::sender::{Sender, SenderOptions};
 use silta_pipeline::webhooks::{WebhookDeliverer, WebhookOptions};
 use silta_store::Store;
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
+use silta_webchat::Live;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -201,6 +202,7 @@ fn channel_plugins(config: &Config, plugins: &[Arc<Plugin>]) -> anyhow::Result<V
                 name: account.name.clone(),
                 plugin: Arc::clone(plugin),
                 smtp,
+                local: None,
                 rate_limits: account.rate_limits.unwrap_or_default(),
                 ingest_auth: account.ingest_auth,
             })
@@ -224,6 +226,8 @@ pub(crate) struct Node {
     pub(crate) backoffices: Vec<Arc<Backoffice>>,
     /// Their enrichment workers.
     pub(crate) enricher: Arc<Enricher>,
+    /// The web chat widgets open on this node.
+    pub(crate) live: Arc<Live>,
 }
 
 impl Node {
@@ -246,7 +250,10 @@ impl Node {
         let kv: Arc<dyn KvStore> = Arc::new(StoreKv::new(Arc::clone(&store)));
         let (runtime, plugins) = load_plugins(&config, Some(kv)).await?;
         tracing::info!(count = plugins.len(), "plugins loaded");
-        let channels = Channels::register(&*store, channel_plugins(&config, &plugins)?).await?;
+        let live = Live::new();
+        let mut setups = channel_plugins(&config, &plugins)?;
+        crate::webchat_setup::attach_transports(&mut setups, &config, &store, &live);
+        let channels = Channels::register(&*store, setups).await?;
         let mailboxes = imap_accounts(&config)?;
         let backoffices = backoffice_plugins(&config, &plugins)?;
         let backoffice_ids: Vec<String> = backoffices
@@ -301,6 +308,7 @@ impl Node {
             mailboxes,
             backoffices,
             enricher,
+            live,
         })
     }
 }
@@ -353,6 +361,11 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     );
     let webhook_task = tokio::spawn(deliverer.run(stop_rx.clone()));
     let mailbox_tasks = start_mailboxes(&node, &stop_rx);
+    let webchat =
+        crate::webchat_setup::gateway(&node.config, &node.store, &node.inbound, &node.live)?;
+    let live_task = webchat.as_ref().map(|_| {
+        tokio::spawn(Arc::clone(&node.live).follow_events(Arc::clone(&node.store), stop_rx.clone()))
+    });
     let state = Arc::new(AppState {
         store: Arc::clone(&node.store),
         inbound: Arc::clone(&node.inbound),
@@ -367,6 +380,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         plugins: node.plugins.clone(),
         engine: node.runtime.engine().clone(),
         backoffices: node.backoffices.clone(),
+        webchat,
     });
     let app = silta_api::router(Arc::clone(&state));
     let listen = node.config.api.listen;
@@ -383,6 +397,14 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
             account.record.name,
             account.plugin.id()
         );
+    }
+    for account in &node.config.channel_accounts {
+        if account.webchat.is_some() {
+            println!(
+                "  web chat: <script src=\"http://{local}/v1/webchat/{}/widget.js\" async></script>",
+                account.name
+            );
+        }
     }
     match &generated {
         Some((token, path)) => println!("API token: {token}  (kept in {})", path.display()),
@@ -401,6 +423,9 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         let _ = sender_task.await;
         let _ = webhook_task.await;
         let _ = enricher_task.await;
+        if let Some(task) = live_task {
+            let _ = task.await;
+        }
         for task in mailbox_tasks {
             let _ = task.await;
         }

@@ -11,6 +11,7 @@ use silta_store::records::ChannelAccountRecord;
 use silta_store::{Store, transact};
 
 use crate::error::{PipelineError, Result};
+use crate::local_transport::LocalTransport;
 use crate::send_limiter::SendLimiter;
 
 /// One channel account and its plugin.
@@ -22,6 +23,9 @@ pub struct ChannelAccount {
     pub plugin: Arc<Plugin>,
     /// The SMTP server that sends what the plugin renders as email.
     pub smtp: Option<Arc<SmtpSender>>,
+    /// The in-process transport that answers what the plugin renders as
+    /// HTTP, for a channel served by Silta itself (web chat).
+    pub local: Option<Arc<dyn LocalTransport>>,
     /// Its sends' schedule: the provider's rate limits.
     pub limiter: Arc<SendLimiter>,
     /// Who may post events to its ingest endpoint.
@@ -51,6 +55,8 @@ pub struct ChannelSetup {
     pub plugin: Arc<Plugin>,
     /// Its SMTP server, for an email channel.
     pub smtp: Option<Arc<SmtpSender>>,
+    /// Its in-process transport, for a channel Silta serves itself.
+    pub local: Option<Arc<dyn LocalTransport>>,
     /// The operator's rate limits, used where stricter than the plugin
     /// manifest's.
     pub rate_limits: RateLimits,
@@ -66,6 +72,7 @@ impl ChannelSetup {
             name: name.into(),
             plugin,
             smtp: None,
+            local: None,
             rate_limits: RateLimits::default(),
             ingest_auth: IngestAuth::default(),
         }
@@ -96,6 +103,7 @@ impl Channels {
             name,
             plugin,
             smtp,
+            local,
             rate_limits,
             ingest_auth,
         } in accounts
@@ -114,6 +122,7 @@ impl Channels {
                 record,
                 plugin,
                 smtp,
+                local,
                 limiter,
                 ingest_auth,
             });

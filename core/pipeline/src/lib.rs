@@ -35,6 +35,7 @@ pub mod identity_resolution;
 pub mod inbound;
 pub mod kv;
 pub mod linking;
+pub mod local_transport;
 pub mod mail_sink;
 pub mod merge;
 pub mod metrics;

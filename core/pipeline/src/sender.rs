@@ -408,6 +408,21 @@ impl Sender {
                 ),
             ));
         };
+        if let Some(local) = &channel.local {
+            // Silta's own channel: answered in process, never on a network.
+            return local
+                .send(http)
+                .await
+                .map(TransportResponse::Http)
+                .map_err(|message| AttemptFailure {
+                    stage: "send",
+                    kind: "unreachable".into(),
+                    message,
+                    retryable: true,
+                    retry_after: None,
+                    provider_code: None,
+                });
+        }
         let response = self
             .client
             .send(request)

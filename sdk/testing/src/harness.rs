@@ -209,6 +209,20 @@ impl PluginUnderTest {
         )
     }
 
+    /// An event a host component hands over itself (the web chat
+    /// gateway), with transport metadata `other(meta)`, received at
+    /// [`TEST_RECEIVED_AT`].
+    pub fn other_event(&self, meta: &[(&str, &str)], body: Vec<u8>) -> InboundEvent {
+        self.event(
+            TransportMeta::Other(
+                meta.iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+            body,
+        )
+    }
+
     fn event(&self, transport: TransportMeta, body: Vec<u8>) -> InboundEvent {
         InboundEvent {
             channel_account: self.channel_account,

@@ -51,6 +51,23 @@ pub fn form_event(path: &str, body: Vec<u8>) -> InboundEvent {
     post(path, "application/x-www-form-urlencoded", body)
 }
 
+/// An event a host component hands over itself (Silta's web chat
+/// gateway), with transport metadata `other(meta)`, on
+/// [`CHANNEL_ACCOUNT`] at [`RECEIVED_AT`].
+#[must_use]
+pub fn other_event(meta: &[(&str, &str)], body: Vec<u8>) -> InboundEvent {
+    InboundEvent {
+        channel_account: CHANNEL_ACCOUNT.to_owned(),
+        received_at: RECEIVED_AT,
+        transport: TransportMeta::Other(
+            meta.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        ),
+        body,
+    }
+}
+
 fn post(path: &str, content_type: &str, body: Vec<u8>) -> InboundEvent {
     InboundEvent {
         channel_account: CHANNEL_ACCOUNT.to_owned(),

@@ -8,7 +8,7 @@ use crate::{ChannelSpec, Delivery};
 /// non-empty (panics naming the folder otherwise).
 pub fn of(spec: &ChannelSpec) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let (readable, unreadable) = match spec.delivery {
-        Delivery::Webhook { .. } => (
+        Delivery::Webhook { .. } | Delivery::Gateway { .. } => (
             json_files(&spec.fixtures.join("valid")),
             json_files(&spec.fixtures.join("malformed")),
         ),

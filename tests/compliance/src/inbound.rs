@@ -22,6 +22,10 @@ async fn deliver(spec: &ChannelSpec, body: &[u8]) -> silta_runtime::Result<Vec<N
                 .collect();
             spec.plugin.normalize_http(body, &headers).await
         }
+        Delivery::Gateway { meta } => {
+            let event = spec.plugin.other_event(meta, body.to_vec());
+            spec.plugin.normalize(&event).await
+        }
         Delivery::Mailbox { .. } => {
             let event = spec.plugin.imap_event(body.to_vec());
             spec.plugin.normalize(&event).await
@@ -118,6 +122,20 @@ pub async fn signatures(spec: &ChannelSpec, sign: fn(&[u8]) -> Vec<(String, Stri
         other => {
             panic!("signatures: a missing signature must be refused as unauthorized, got {other:?}")
         }
+    }
+}
+
+/// Check 3, for events only the host hands over: the same body posted
+/// to the ingest API (over HTTP, by anyone) is refused as `unauthorized`.
+pub async fn only_through_the_host(spec: &ChannelSpec, path: &Path) {
+    match spec.plugin.normalize_http(&read(path), &[]).await {
+        Err(Error::Plugin {
+            error: PluginError::Unauthorized(_),
+            ..
+        }) => {}
+        other => panic!(
+            "signatures: an event posted over HTTP must be refused as unauthorized, got {other:?}"
+        ),
     }
 }
 

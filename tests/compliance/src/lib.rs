@@ -64,6 +64,14 @@ pub enum Delivery {
         /// signature).
         sign: fn(&[u8]) -> Vec<(String, String)>,
     },
+    /// Events a host component hands over itself, authenticated by the
+    /// host (Silta's web chat gateway). Fixtures as for webhooks; each is
+    /// delivered with transport metadata `other(meta)`. The same body
+    /// arriving over HTTP instead must be refused as `unauthorized`.
+    Gateway {
+        /// The metadata the host component sets.
+        meta: &'static [(&'static str, &'static str)],
+    },
     /// Raw RFC 5322 messages read from a mailbox (IMAP). Fixtures: groups
     /// of `GROUP/NAME.eml`.
     Mailbox {
@@ -80,8 +88,10 @@ pub async fn check_channel(spec: &ChannelSpec) -> usize {
     for path in &readable {
         inbound::golden_and_idempotent(spec, path).await;
     }
-    if let Delivery::Webhook { sign } = spec.delivery {
-        inbound::signatures(spec, sign, &readable[0]).await;
+    match spec.delivery {
+        Delivery::Webhook { sign } => inbound::signatures(spec, sign, &readable[0]).await,
+        Delivery::Gateway { .. } => inbound::only_through_the_host(spec, &readable[0]).await,
+        Delivery::Mailbox { .. } => {}
     }
     for path in &unreadable {
         inbound::bad_input(spec, path).await;

@@ -301,6 +301,50 @@ async fn twilio_plugin_is_compliant() {
     assert!(checked >= 45, "only {checked} fixtures checked");
 }
 
+/// What Silta's web chat gateway says about each event: it came through
+/// the gateway, from this visitor.
+const WEBCHAT_GATEWAY: &[(&str, &str)] = &[
+    ("gateway", "webchat"),
+    ("visitor", "v-0123456789abcdef0123456789abcdef"),
+];
+
+fn webchat_outbound(channel_account: String) -> OutboundMessage {
+    OutboundMessage {
+        recipient: Identity::new(
+            IdentityKind::WebchatVisitor,
+            "v-0123456789abcdef0123456789abcdef",
+            IdentityScope::ChannelAccount(channel_account.clone()),
+            Assurance::ChannelAttested,
+            &Default::default(),
+        )
+        .expect("identity"),
+        subject: None,
+        thread_keys: vec![ThreadKey::ProviderThread(
+            "visitor:v-0123456789abcdef0123456789abcdef".into(),
+        )],
+        reply_to_provider_message_id: None,
+        ..outbound(channel_account)
+    }
+}
+
+#[tokio::test]
+async fn webchat_plugin_is_compliant() {
+    let plugin = Harness::for_crate(repo().join("plugins/webchat"))
+        .secret("identity-secret", "compliance-identity-secret")
+        .start()
+        .await;
+    let spec = ChannelSpec {
+        outbound: webchat_outbound(plugin.channel_account().to_string()),
+        plugin,
+        fixtures: repo().join("plugins/webchat/tests/fixtures"),
+        delivery: Delivery::Gateway {
+            meta: WEBCHAT_GATEWAY,
+        },
+    };
+    let checked = check_channel(&spec).await;
+    assert!(checked >= 18, "only {checked} fixtures checked");
+}
+
 async fn start_email() -> silta_plugin_test::PluginUnderTest {
     Harness::for_crate(repo().join("plugins/email"))
         .config("address", "support@example.test")
