@@ -387,7 +387,9 @@ async function main() {
 
     // e) A file upload becomes an attachment.
     current = 'e-upload';
-    const file = path.join(ARTIFACTS_DIR, 'kuitti.txt');
+    const fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'silta-webchat-'));
+    cleanups.push(async () => fs.rmSync(fixtures, { recursive: true, force: true }));
+    const file = path.join(fixtures, 'kuitti.txt');
     fs.writeFileSync(file, `Kuitti ${RUN}\nEspresso 3,20 €\n`);
     await page.getByTestId('file-input').setInputFiles(file);
     const attachmentMessage = page.locator('[data-testid="message"][data-from="visitor"]', { hasText: 'kuitti.txt' });
