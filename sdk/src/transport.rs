@@ -91,6 +91,20 @@ impl HttpRequest {
 // === impl HttpResponse ===
 
 impl HttpResponse {
+    /// An answer with `status`, `headers` and `body`, as the host hands it
+    /// to `interpret-response` (what a plugin's tests feed it).
+    #[must_use]
+    pub fn new(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status,
+            headers: headers
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            body: body.into(),
+        }
+    }
+
     /// The first value of header `name`.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {

@@ -247,71 +247,7 @@ pub struct ChannelAccountConfig {
     pub ingest_auth: IngestAuth,
     /// Makes the account a web chat served by Silta: which sites may
     /// embed the widget, and what visitors may upload.
-    pub webchat: Option<WebchatConfig>,
-}
-
-/// A web chat account's settings (`webchat = { ... }`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebchatConfig {
-    /// Origins of the sites that embed the widget
-    /// (`"https://shop.example.com"`, scheme, host and port only).
-    pub allowed_origins: Vec<String>,
-    /// Largest file a visitor may upload, in bytes (default 10 MiB).
-    #[serde(default = "default_max_upload")]
-    pub max_upload_bytes: usize,
-    /// Media types visitors may upload (default `image/*`,
-    /// `application/pdf`, `text/plain`).
-    #[serde(default = "default_upload_media_types")]
-    pub upload_media_types: Vec<String>,
-}
-
-fn default_max_upload() -> usize {
-    silta_webchat::WebchatSettings::default().max_upload_bytes
-}
-fn default_upload_media_types() -> Vec<String> {
-    silta_webchat::WebchatSettings::default().upload_media_types
-}
-
-impl WebchatConfig {
-    /// The gateway's settings.
-    #[must_use]
-    pub fn settings(&self) -> silta_webchat::WebchatSettings {
-        silta_webchat::WebchatSettings {
-            allowed_origins: self.allowed_origins.clone(),
-            max_upload_bytes: self.max_upload_bytes,
-            upload_media_types: self.upload_media_types.clone(),
-        }
-    }
-
-    /// What is wrong with it, if anything.
-    fn problem(&self) -> Option<String> {
-        for origin in &self.allowed_origins {
-            let rest = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
-            let plain = rest.is_some_and(|host| {
-                !host.is_empty()
-                    && host.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
-                    })
-            });
-            if !plain {
-                return Some(format!(
-                    "webchat.allowed_origins: {origin:?} is not an origin; write scheme, host and port only (`https://shop.example.com`)"
-                ));
-            }
-        }
-        if let Some(bad) = self.upload_media_types.iter().find(|t| {
-            t.split_once('/')
-                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
-        }) {
-            return Some(format!(
-                "webchat.upload_media_types: {bad:?} is not a media type or `type/*`"
-            ));
-        }
-        None
-    }
+    pub webchat: Option<silta_webchat::WebchatSettings>,
 }
 
 /// HTTP API settings.
@@ -595,7 +531,11 @@ impl Config {
                     account.name
                 );
             }
-            if let Some(problem) = account.webchat.as_ref().and_then(WebchatConfig::problem) {
+            if let Some(problem) = account
+                .webchat
+                .as_ref()
+                .and_then(silta_webchat::WebchatSettings::problem)
+            {
                 bail!(
                     "configuration {}: channel account `{}`: {problem}",
                     origin.display(),

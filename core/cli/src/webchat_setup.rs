@@ -58,7 +58,7 @@ pub fn gateway(
             account.name.clone(),
             WebchatAccount {
                 channel,
-                settings: webchat.settings(),
+                settings: webchat.clone(),
             },
         );
     }

@@ -125,6 +125,16 @@ impl Visitor {
         .expect("post")
     }
 
+    async fn receipt(&self, ids: &[&str], state: &str) -> Reply {
+        let frame = json!({ "type": "receipt", "ids": ids, "state": state });
+        self.post(
+            "receipts",
+            "application/json",
+            frame.to_string().into_bytes(),
+        )
+        .await
+    }
+
     async fn send(&self, frame: &Value) -> Reply {
         self.post(
             "messages",
@@ -265,15 +275,7 @@ async fn a_visitor_chats_over_the_fallback_transport() {
         .unwrap_or_else(|| panic!("the reply was not pushed: {frames:?}"));
     assert_eq!(pushed["message"]["from"], "agent");
     assert_eq!(pushed["message"]["state"], "sent");
-    let receipt = visitor
-        .post(
-            "receipts",
-            "application/json",
-            json!({ "type": "receipt", "ids": [reply_id], "state": "read" })
-                .to_string()
-                .into_bytes(),
-        )
-        .await;
+    let receipt = visitor.receipt(&[&reply_id], "read").await;
     assert_eq!(receipt.status, 202, "{}", receipt.text());
     eventually(Duration::from_secs(20), "the read receipt", || async {
         let reply = silta
@@ -287,15 +289,7 @@ async fn a_visitor_chats_over_the_fallback_transport() {
     .await;
     // Another visitor cannot mark it.
     let stranger = Visitor::start(port, &page_origin).await;
-    let _ = stranger
-        .post(
-            "receipts",
-            "application/json",
-            json!({ "type": "receipt", "ids": [reply_id], "state": "delivered" })
-                .to_string()
-                .into_bytes(),
-        )
-        .await;
+    let _ = stranger.receipt(&[&reply_id], "delivered").await;
 
     // A file: uploaded, then named by the message.
     let upload = visitor

@@ -69,6 +69,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<Interaction>>;
     /// A conversation.
     async fn conversation(&self, id: ConversationId) -> Result<Option<Conversation>>;
+    /// The conversation on `channel_account` that holds thread key `key`
+    /// (read on the pool, without a write transaction).
+    async fn conversation_by_thread_key(
+        &self,
+        channel_account: ChannelAccountId,
+        key: &ThreadKey,
+    ) -> Result<Option<Conversation>>;
     /// A case.
     async fn case(&self, id: CaseId) -> Result<Option<Case>>;
     /// An interaction.

@@ -293,6 +293,20 @@ async fn thread_keys_cases_and_timeline_pages() -> anyhow::Result<()> {
     assert_eq!(found.id, conversation.id);
     assert_eq!(matched, ThreadKey::InReplyTo("<a@x>".into()));
     assert_eq!(open_case.map(|c| c.id), Some(case.id));
+    let read = store
+        .conversation_by_thread_key(account, &ThreadKey::InReplyTo("<a@x>".into()))
+        .await?;
+    assert_eq!(
+        read.map(|c| c.id),
+        Some(conversation.id),
+        "the pool reads the same key"
+    );
+    assert!(
+        store
+            .conversation_by_thread_key(account, &ThreadKey::ProviderThread("<none>".into()))
+            .await?
+            .is_none()
+    );
 
     let first = store
         .interactions(InteractionsOf::Party(party.id), None, 2)

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::Stream;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::visitor_frames::{self, Handled};
-use crate::widget_frames::Frame;
+use crate::visitor_frames::{self, FrameType, Handled};
+use crate::widget_frames::{self, Frame};
 use crate::{Gateway, Result, routes, socket};
 
 /// `GET /events?visitor_token=`: the history, then every frame for the
@@ -43,66 +43,22 @@ pub async fn events(
 }
 
 fn sse_event(frame: &Frame) -> Event {
-    let kind = serde_json::from_str::<Value>(frame)
-        .ok()
-        .and_then(|value| value["type"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "message".into());
-    Event::default().event(kind).data(frame.as_ref())
+    Event::default().event(frame.kind()).data(frame.json())
 }
 
-/// `POST /messages`: 202 with the `accepted` frame, or 4xx with the reason.
-pub async fn message(
-    State(gateway): State<Arc<Gateway>>,
-    Path(account): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+/// `POST /messages`, `/typing` or `/receipts` (a frame of type `expected`):
+/// 202 (with the `accepted` frame for a message), or 4xx with the reason.
+pub async fn post_frame(
+    gateway: Arc<Gateway>,
+    account: String,
+    query: HashMap<String, String>,
     headers: HeaderMap,
     body: Bytes,
+    expected: FrameType,
 ) -> Result<Response> {
-    post(&gateway, &account, &query, &headers, body, "message").await
-}
-
-/// `POST /typing`: 202.
-pub async fn typing(
-    State(gateway): State<Arc<Gateway>>,
-    Path(account): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response> {
-    post(&gateway, &account, &query, &headers, body, "typing").await
-}
-
-/// `POST /receipts`: 202.
-pub async fn receipt(
-    State(gateway): State<Arc<Gateway>>,
-    Path(account): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response> {
-    post(&gateway, &account, &query, &headers, body, "receipt").await
-}
-
-/// Handle a posted frame of type `expected`.
-async fn post(
-    gateway: &Arc<Gateway>,
-    account: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-    body: Bytes,
-    expected: &str,
-) -> Result<Response> {
-    let visitor = routes::visitor(gateway, account, headers, query)?;
-    let kind = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|frame| frame["type"].as_str().map(str::to_owned));
-    if kind.as_deref() != Some(expected) {
-        return Err(crate::WebchatError::BadRequest(format!(
-            "this endpoint takes `{expected}` frames"
-        )));
-    }
+    let visitor = routes::visitor(&gateway, &account, &headers, &query)?;
     Ok(answer(
-        visitor_frames::handle(gateway, account, &visitor, body).await?,
+        visitor_frames::handle(&gateway, &account, &visitor, body, Some(expected)).await?,
     ))
 }
 
@@ -113,7 +69,13 @@ fn answer(handled: Handled) -> Response {
             journal_seq,
         } => (
             StatusCode::ACCEPTED,
-            Json(json!({ "type": "accepted", "client_id": client_id, "journal_seq": journal_seq })),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            widget_frames::accepted(&client_id, journal_seq)
+                .json()
+                .to_owned(),
         )
             .into_response(),
         Handled::Rejected {

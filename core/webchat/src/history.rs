@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use silta_model::{ChannelAccountId, Conversation, ConversationId, ThreadKey};
+use silta_store::Store;
 use silta_store::records::InteractionsOf;
-use silta_store::{Store, transact};
 
 use crate::Result;
 use crate::widget_frames::WidgetMessage;
@@ -38,12 +38,10 @@ pub async fn conversation_of(
     account: ChannelAccountId,
     visitor: &str,
 ) -> Result<Option<ConversationId>> {
-    let keys = [thread_key(visitor)];
-    let found = transact(store, move |tx| {
-        Box::pin(async move { tx.conversation_by_thread_keys(account, &keys).await })
-    })
-    .await?;
-    Ok(found.map(|(conversation, _)| conversation.id))
+    let found = store
+        .conversation_by_thread_key(account, &thread_key(visitor))
+        .await?;
+    Ok(found.map(|conversation| conversation.id))
 }
 
 /// The latest [`HISTORY_MESSAGES`] messages of `conversation` the visitor

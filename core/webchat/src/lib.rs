@@ -22,6 +22,7 @@ pub mod fallback;
 pub mod history;
 pub mod live;
 pub mod routes;
+mod settings;
 pub mod socket;
 pub mod transport;
 pub mod uploads;
@@ -39,36 +40,12 @@ use silta_store::Store;
 pub use error::{Result, WebchatError};
 pub use live::Live;
 pub use routes::router;
+pub use settings::WebchatSettings;
 pub use transport::GatewayTransport;
 pub use visitor_token::VisitorKeys;
 
 /// The widget script, served as `/v1/webchat/{account}/widget.js`.
 pub const WIDGET_JS: &str = include_str!("../widget/silta-chat.js");
-
-/// How one web chat channel account is offered to sites.
-#[derive(Debug, Clone)]
-pub struct WebchatSettings {
-    /// Origins of the sites that embed the widget
-    /// (`https://shop.example.com`); others get no CORS headers and no
-    /// socket.
-    pub allowed_origins: Vec<String>,
-    /// Largest file a visitor may upload, in bytes.
-    pub max_upload_bytes: usize,
-    /// Media types a visitor may upload (`image/*`, `application/pdf`).
-    pub upload_media_types: Vec<String>,
-}
-
-impl Default for WebchatSettings {
-    fn default() -> Self {
-        Self {
-            allowed_origins: Vec::new(),
-            max_upload_bytes: 10 * 1024 * 1024,
-            upload_media_types: ["image/*", "application/pdf", "text/plain"]
-                .map(String::from)
-                .to_vec(),
-        }
-    }
-}
 
 /// One web chat channel account as the gateway serves it.
 pub struct WebchatAccount {
@@ -113,18 +90,6 @@ impl Gateway {
         self.accounts
             .get(name)
             .ok_or_else(|| WebchatError::NotFound(format!("no web chat account is named {name:?}")))
-    }
-
-    /// Whether any web chat account is configured.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-    }
-
-    /// The live registry.
-    #[must_use]
-    pub fn live(&self) -> &Arc<Live> {
-        &self.live
     }
 
     /// Show (or hide) the typing indicator in the widgets of the visitor

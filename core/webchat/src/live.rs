@@ -136,7 +136,7 @@ impl Live {
         };
         entry
             .widgets
-            .retain(|(_, sender)| sender.try_send(Arc::clone(frame)).is_ok());
+            .retain(|(_, sender)| sender.try_send(frame.clone()).is_ok());
         entry.widgets.len()
     }
 
@@ -193,21 +193,28 @@ impl Live {
     }
 
     async fn on_event(&self, store: &dyn Store, event_type: &str, data: &serde_json::Value) {
+        if self.lock().visitors.is_empty() {
+            // No widget open: nothing to push, whatever happened.
+            return;
+        }
         match event_type {
             INTERACTION_CREATED => {
-                let Ok(interaction) =
-                    serde_json::from_value::<Interaction>(data["interaction"].clone())
-                else {
+                // Read the whole interaction only when an open widget may
+                // show it: a followed conversation's, or a visitor's own.
+                let fields = &data["interaction"];
+                let followed = conversation_id(&fields["conversation_id"])
+                    .is_some_and(|id| self.visitor_following(id).is_some());
+                if !followed && !fields["attributes"]["webchat.visitor"].is_string() {
+                    return;
+                }
+                let Ok(interaction) = serde_json::from_value::<Interaction>(fields.clone()) else {
                     return;
                 };
                 let account = data["channel_account"].as_str();
                 self.on_interaction(&interaction, account);
             }
             DELIVERY_UPDATED => {
-                let Some(conversation) = data["conversation_id"]
-                    .as_str()
-                    .and_then(|id| id.parse::<ConversationId>().ok())
-                else {
+                let Some(conversation) = conversation_id(&data["conversation_id"]) else {
                     return;
                 };
                 if self.visitor_following(conversation).is_none() {
@@ -256,4 +263,9 @@ impl Live {
             self.push_to_visitor(&key.0, &key.1, &widget_frames::message(&message));
         }
     }
+}
+
+/// A conversation id in event data.
+fn conversation_id(value: &serde_json::Value) -> Option<ConversationId> {
+    value.as_str().and_then(|id| id.parse().ok())
 }

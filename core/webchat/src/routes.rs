@@ -4,15 +4,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::visitor_frames::FrameType;
 use crate::{Gateway, Result, WIDGET_JS, WebchatError, fallback, socket, uploads};
 
 /// The web chat routes.
@@ -28,9 +30,9 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/webchat/{account}/sessions", post(session))
         .route("/v1/webchat/{account}/socket", get(socket::upgrade))
         .route("/v1/webchat/{account}/events", get(fallback::events))
-        .route("/v1/webchat/{account}/messages", post(fallback::message))
-        .route("/v1/webchat/{account}/typing", post(fallback::typing))
-        .route("/v1/webchat/{account}/receipts", post(fallback::receipt))
+        .route("/v1/webchat/{account}/messages", posted(FrameType::Message))
+        .route("/v1/webchat/{account}/typing", posted(FrameType::Typing))
+        .route("/v1/webchat/{account}/receipts", posted(FrameType::Receipt))
         .route(
             "/v1/webchat/{account}/uploads",
             // The account's own limit is checked in the handler, with a 413
@@ -39,6 +41,19 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         )
         .layer(middleware::from_fn_with_state(Arc::clone(&gateway), cors))
         .with_state(gateway)
+}
+
+/// The fallback's `POST` route for frames of type `kind`.
+fn posted(kind: FrameType) -> MethodRouter<Arc<Gateway>> {
+    post(
+        move |State(gateway): State<Arc<Gateway>>,
+              Path(account): Path<String>,
+              Query(query): Query<HashMap<String, String>>,
+              headers: HeaderMap,
+              body: Bytes| {
+            fallback::post_frame(gateway, account, query, headers, body, kind)
+        },
+    )
 }
 
 /// `GET /widget.js`: the widget script.
@@ -68,7 +83,7 @@ struct SessionRequest {
 async fn session(
     State(gateway): State<Arc<Gateway>>,
     Path(account): Path<String>,
-    body: axum::body::Bytes,
+    body: Bytes,
 ) -> Result<Response> {
     gateway.account(&account)?;
     let request: SessionRequest = if body.is_empty() {

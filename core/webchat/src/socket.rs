@@ -74,7 +74,7 @@ async fn serve(gateway: Arc<Gateway>, account: String, visitor: String, mut sock
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 };
-                let answer = match visitor_frames::handle(&gateway, &account, &visitor, body).await {
+                let answer = match visitor_frames::handle(&gateway, &account, &visitor, body, None).await {
                     Ok(Handled::Accepted { client_id, journal_seq }) => {
                         Some(widget_frames::accepted(&client_id, journal_seq))
                     }
@@ -119,5 +119,5 @@ pub async fn opening(
 }
 
 fn text(frame: &Frame) -> Message {
-    Message::Text(frame.as_ref().into())
+    Message::Text(frame.json().into())
 }

@@ -54,19 +54,63 @@ fn gateway_meta(visitor: &str) -> TransportMeta {
     ])
 }
 
-/// Handle one frame `body` from `visitor` of web chat account `account`.
+/// The kinds of frame a widget sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameType {
+    /// `message`.
+    Message,
+    /// `receipt`.
+    Receipt,
+    /// `typing`.
+    Typing,
+}
+
+impl FrameType {
+    fn of(name: &str) -> Option<Self> {
+        match name {
+            "message" => Some(Self::Message),
+            "receipt" => Some(Self::Receipt),
+            "typing" => Some(Self::Typing),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Message => "message",
+            Self::Receipt => "receipt",
+            Self::Typing => "typing",
+        }
+    }
+}
+
+/// Handle one frame `body` from `visitor` of web chat account `account`;
+/// with `expected`, only a frame of that type (a fallback endpoint's).
 pub async fn handle(
     gateway: &Arc<Gateway>,
     account: &str,
     visitor: &str,
     body: Bytes,
+    expected: Option<FrameType>,
 ) -> Result<Handled> {
     let frame: Value = serde_json::from_slice(&body)
         .map_err(|err| WebchatError::BadRequest(format!("the frame is not JSON: {err}")))?;
-    match frame["type"].as_str() {
-        Some("message") => message(gateway, account, visitor, &frame, body).await,
-        Some("receipt") => receipt(gateway, account, visitor, &frame).await,
-        Some("typing") => {
+    let kind = frame["type"].as_str();
+    if let Some(expected) = expected
+        && kind != Some(expected.name())
+    {
+        return Err(WebchatError::BadRequest(format!(
+            "this endpoint takes `{}` frames",
+            expected.name()
+        )));
+    }
+    let Some(name) = kind else {
+        return Err(WebchatError::BadRequest("the frame has no `type`".into()));
+    };
+    match FrameType::of(name) {
+        Some(FrameType::Message) => message(gateway, account, visitor, &frame, body).await,
+        Some(FrameType::Receipt) => receipt(gateway, account, visitor, &frame).await,
+        Some(FrameType::Typing) => {
             tracing::debug!(
                 account,
                 visitor,
@@ -75,10 +119,9 @@ pub async fn handle(
             );
             Ok(Handled::Done)
         }
-        Some(other) => Err(WebchatError::BadRequest(format!(
-            "unknown frame type {other:?}; expected message, receipt or typing"
+        None => Err(WebchatError::BadRequest(format!(
+            "unknown frame type {name:?}; expected message, receipt or typing"
         ))),
-        None => Err(WebchatError::BadRequest("the frame has no `type`".into())),
     }
 }
 

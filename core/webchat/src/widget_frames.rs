@@ -7,8 +7,26 @@ use serde::Serialize;
 use serde_json::json;
 use silta_model::{DeliveryState, Direction, Interaction, Part, SenderRole};
 
-/// A serialized frame.
-pub type Frame = Arc<str>;
+/// A frame, serialized once: its `type` and its JSON.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    kind: &'static str,
+    json: Arc<str>,
+}
+
+impl Frame {
+    /// Its `type` (the SSE event name).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The frame as JSON text.
+    #[must_use]
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
 
 /// A message as the widget shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -89,44 +107,56 @@ fn shown_state(interaction: &Interaction) -> Option<&'static str> {
         .map(|(_, name)| name)
 }
 
-fn frame(value: &serde_json::Value) -> Frame {
-    Arc::from(value.to_string())
+/// The frame of `kind` with the fields of `value` (an object).
+fn frame(kind: &'static str, mut value: serde_json::Value) -> Frame {
+    value["type"] = kind.into();
+    Frame {
+        kind,
+        json: Arc::from(value.to_string()),
+    }
 }
 
 /// `{"type": "history", ...}`.
 #[must_use]
 pub fn history(visitor: &str, messages: &[WidgetMessage]) -> Frame {
-    frame(&json!({ "type": "history", "visitor_id": visitor, "messages": messages }))
+    frame(
+        "history",
+        json!({ "visitor_id": visitor, "messages": messages }),
+    )
 }
 
 /// `{"type": "message", ...}`.
 #[must_use]
 pub fn message(message: &WidgetMessage) -> Frame {
-    frame(&json!({ "type": "message", "message": message }))
+    frame("message", json!({ "message": message }))
 }
 
 /// `{"type": "accepted", ...}`.
 #[must_use]
 pub fn accepted(client_id: &str, journal_seq: i64) -> Frame {
-    frame(&json!({ "type": "accepted", "client_id": client_id, "journal_seq": journal_seq }))
+    frame(
+        "accepted",
+        json!({ "client_id": client_id, "journal_seq": journal_seq }),
+    )
 }
 
 /// `{"type": "rejected", ...}`.
 #[must_use]
 pub fn rejected(client_id: &str, status: u16, reason: &str) -> Frame {
     frame(
-        &json!({ "type": "rejected", "client_id": client_id, "status": status, "reason": reason }),
+        "rejected",
+        json!({ "client_id": client_id, "status": status, "reason": reason }),
     )
 }
 
 /// `{"type": "typing", ...}`.
 #[must_use]
 pub fn typing(active: bool) -> Frame {
-    frame(&json!({ "type": "typing", "active": active }))
+    frame("typing", json!({ "active": active }))
 }
 
 /// `{"type": "error", ...}`.
 #[must_use]
 pub fn error(reason: &str) -> Frame {
-    frame(&json!({ "type": "error", "reason": reason }))
+    frame("error", json!({ "reason": reason }))
 }

@@ -132,14 +132,7 @@ mod tests {
     use silta_sdk::types::{DeliveryState, RetryableError};
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> TransportResponse {
-        TransportResponse::Http(HttpResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        })
+        TransportResponse::Http(HttpResponse::new(status, headers, body))
     }
 
     fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> String {

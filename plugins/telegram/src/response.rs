@@ -187,14 +187,7 @@ mod tests {
     use silta_sdk::types::{DeliveryState, RetryableError};
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Result<DeliveryOutcome> {
-        interpret_http(HttpResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        })
+        interpret_http(HttpResponse::new(status, headers, body))
     }
 
     #[test]

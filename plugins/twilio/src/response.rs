@@ -149,14 +149,7 @@ mod tests {
     const SID: &str = "SM1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c";
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Result<DeliveryOutcome> {
-        interpret_http(HttpResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        })
+        interpret_http(HttpResponse::new(status, headers, body))
     }
 
     fn error(code: i64, message: &str, status: u16) -> String {

@@ -161,15 +161,12 @@ fn check_receipt(receipt: &Receipt) -> Result<(), PluginError> {
     Ok(())
 }
 
-/// `sha256:` and 64 lowercase hex digits.
+/// `sha256:` and 64 lowercase hex digits: a content hash as the host
+/// writes it (the host's parser also takes upper case and spaces, which
+/// the gateway never sends).
 #[must_use]
 pub fn is_blob_hash(value: &str) -> bool {
-    value.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+    silta_sdk::validate::content_hash("blob", value).is_ok_and(|canonical| canonical == value)
 }
 
 /// `type/subtype`, lowercase token characters, without parameters.

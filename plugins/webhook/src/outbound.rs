@@ -303,14 +303,7 @@ mod tests {
     }
 
     fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> TransportResponse {
-        TransportResponse::Http(HttpResponse {
-            status,
-            headers: headers
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-        })
+        TransportResponse::Http(HttpResponse::new(status, headers, body))
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use silta_model::{
     BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
-    Identity, Interaction, InteractionId, MergeId, MergeRecord, Party, PartyId,
+    Identity, Interaction, InteractionId, MergeId, MergeRecord, Party, PartyId, ThreadKey,
 };
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -17,6 +17,7 @@ use crate::records::{
 use crate::sqlite::SqliteStore;
 use crate::sqlite::codec::{from_json, parse_time};
 use crate::sqlite::rows::{self, OUTBOX_COLUMNS, parse_id};
+use crate::sqlite::tx::thread_key_column;
 use crate::store::{Store, TxFn};
 
 mod graph;
@@ -292,6 +293,24 @@ impl Store for SqliteStore {
             "conversation",
         )
         .await
+    }
+
+    async fn conversation_by_thread_key(
+        &self,
+        channel_account: ChannelAccountId,
+        key: &ThreadKey,
+    ) -> Result<Option<Conversation>> {
+        let what = "conversation";
+        let row = sqlx::query(
+            "SELECT c.id, c.data FROM thread_keys k JOIN conversations c ON c.id = k.conversation_id \
+             WHERE k.channel_account = ? AND k.key = ?",
+        )
+        .bind(channel_account.to_string())
+        .bind(thread_key_column(key))
+        .fetch_optional(&self.reads)
+        .await
+        .map_err(StoreError::db("find conversation by thread key"))?;
+        row.map(|r| rows::doc(&r, what)).transpose()
     }
 
     async fn case(&self, id: CaseId) -> Result<Option<Case>> {
