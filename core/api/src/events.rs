@@ -116,5 +116,11 @@ pub async fn stream(
             }
         }
     });
+    // Ends when the server shuts down; the client resumes with
+    // `Last-Event-ID` from wherever it lands next.
+    let events = futures_util::StreamExt::take_until(
+        events,
+        silta_pipeline::shutdown::requested(state.closing.clone()),
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -77,6 +77,9 @@ pub struct AppState {
     pub backoffices: Vec<Arc<silta_pipeline::enrichment::Backoffice>>,
     /// The web chat gateway, when a web chat account is configured.
     pub webchat: Option<Arc<silta_webchat::Gateway>>,
+    /// Turns `true` when the server starts shutting down: open event
+    /// streams end then, so a graceful shutdown is not held up by them.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The API's routes.

@@ -361,8 +361,16 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     );
     let webhook_task = tokio::spawn(deliverer.run(stop_rx.clone()));
     let mailbox_tasks = start_mailboxes(&node, &stop_rx);
-    let webchat =
-        crate::webchat_setup::gateway(&node.config, &node.store, &node.inbound, &node.live)?;
+    // Turns true when the API starts shutting down, so that open event
+    // streams and sockets end and do not hold the graceful shutdown up.
+    let (closing_tx, closing) = watch::channel(false);
+    let webchat = crate::webchat_setup::gateway(
+        &node.config,
+        &node.store,
+        &node.inbound,
+        &node.live,
+        &closing,
+    )?;
     let live_task = webchat.as_ref().map(|_| {
         tokio::spawn(Arc::clone(&node.live).follow_events(Arc::clone(&node.store), stop_rx.clone()))
     });
@@ -381,6 +389,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         engine: node.runtime.engine().clone(),
         backoffices: node.backoffices.clone(),
         webchat,
+        closing,
     });
     let app = silta_api::router(Arc::clone(&state));
     let listen = node.config.api.listen;
@@ -411,7 +420,10 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
         None => println!("API token: as configured"),
     }
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = closing_tx.send(true);
+        })
         .await
         .context("serving the API")?;
     state.ready.store(false, Ordering::Release);

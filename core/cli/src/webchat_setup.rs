@@ -9,6 +9,7 @@ use silta_pipeline::channels::ChannelSetup;
 use silta_pipeline::inbound::Inbound;
 use silta_store::Store;
 use silta_webchat::{Gateway, GatewayTransport, Live, VisitorKeys, WebchatAccount};
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::secret_file;
@@ -44,6 +45,7 @@ pub fn gateway(
     store: &Arc<dyn Store>,
     inbound: &Arc<Inbound>,
     live: &Arc<Live>,
+    closing: &watch::Receiver<bool>,
 ) -> anyhow::Result<Option<Arc<Gateway>>> {
     let mut accounts = HashMap::new();
     for account in &config.channel_accounts {
@@ -79,5 +81,6 @@ pub fn gateway(
         accounts,
         keys,
         Arc::clone(live),
+        closing.clone(),
     )))
 }

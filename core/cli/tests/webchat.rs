@@ -359,6 +359,60 @@ async fn a_visitor_chats_over_the_fallback_transport() {
     silta.terminate().await;
 }
 
+/// An open event stream, held by a raw connection: the response head is
+/// read, the connection kept.
+async fn open_stream(port: u16, path: &str, headers: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\naccept: text/event-stream\r\n{headers}\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut head = Vec::new();
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut byte = [0u8; 256];
+        let n = stream.read(&mut byte).await.expect("response");
+        assert!(n > 0, "the stream closed before its head");
+        head.extend_from_slice(&byte[..n]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    stream
+}
+
+#[tokio::test]
+async fn open_event_streams_do_not_hold_up_shutdown() {
+    use tokio::io::AsyncReadExt;
+    let page_origin = format!("http://127.0.0.1:{}", free_port());
+    let mut silta = Silta::new(&config(&page_origin));
+    silta.start().await;
+    let port = silta.port;
+    let visitor = Visitor::start(port, &page_origin).await;
+    let widget = open_stream(
+        port,
+        &format!("/v1/webchat/{SITE}/events?visitor_token={}", visitor.token),
+        &format!("origin: {page_origin}\r\n"),
+    )
+    .await;
+    let api = open_stream(
+        port,
+        "/v1/events",
+        &format!("authorization: Bearer {TOKEN}\r\n"),
+    )
+    .await;
+    // Panics when the process does not exit (it waited for the streams).
+    silta.terminate().await;
+    for mut stream in [widget, api] {
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))
+            .await
+            .expect("the server ended the stream")
+            .expect("read");
+    }
+}
+
 #[tokio::test]
 async fn the_widget_works_in_a_real_browser() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");

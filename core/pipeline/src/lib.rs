@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod send_limiter;
 pub mod sender;
+pub mod shutdown;
 pub mod transport_meta;
 pub mod webhooks;
 

@@ -39,6 +39,12 @@ pub async fn events(
         futures_util::StreamExt::map(futures_util::StreamExt::chain(first, rest), |frame| {
             Ok(sse_event(&frame))
         });
+    // Ends when the server shuts down; the widget reconnects and gets its
+    // history.
+    let stream = futures_util::StreamExt::take_until(
+        stream,
+        silta_pipeline::shutdown::requested(gateway.closing.clone()),
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use silta_pipeline::channels::ChannelAccount;
 use silta_pipeline::inbound::Inbound;
 use silta_store::Store;
+use tokio::sync::watch;
 
 pub use error::{Result, WebchatError};
 pub use live::Live;
@@ -62,12 +63,14 @@ pub struct Gateway {
     accounts: HashMap<String, WebchatAccount>,
     keys: VisitorKeys,
     live: Arc<Live>,
+    closing: watch::Receiver<bool>,
 }
 
 impl Gateway {
     /// A gateway for `accounts` (by name), signing visitor sessions with
     /// `keys`, pushing through `live` (the same registry the accounts'
-    /// [`GatewayTransport`] reports to).
+    /// [`GatewayTransport`] reports to). Open sockets and streams end when
+    /// `closing` turns `true` (the server is shutting down).
     #[must_use]
     pub fn new(
         store: Arc<dyn Store>,
@@ -75,6 +78,7 @@ impl Gateway {
         accounts: HashMap<String, WebchatAccount>,
         keys: VisitorKeys,
         live: Arc<Live>,
+        closing: watch::Receiver<bool>,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -82,6 +86,7 @@ impl Gateway {
             accounts,
             keys,
             live,
+            closing,
         })
     }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -55,8 +55,21 @@ async fn serve(gateway: Arc<Gateway>, account: String, visitor: String, mut sock
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let closing = silta_pipeline::shutdown::requested(gateway.closing.clone());
+    tokio::pin!(closing);
     loop {
         tokio::select! {
+            () = &mut closing => {
+                // The server is shutting down: say so (1001), and the
+                // widget reconnects to wherever Silta comes back.
+                let _ = socket
+                    .send(Message::Close(Some(CloseFrame {
+                        code: close_code::AWAY,
+                        reason: "Silta is shutting down".into(),
+                    })))
+                    .await;
+                break;
+            }
             frame = subscription.frames.recv() => {
                 // `None`: dropped as too slow; the widget reconnects.
                 let Some(frame) = frame else { break };
