@@ -90,7 +90,9 @@ pub struct Config {
     /// How the common contact format normalizes values.
     #[serde(default)]
     pub contact_format: ContactFormatConfig,
-    /// Load the plugins bundled in the binary.
+    /// Offer the plugins bundled in the binary. A bundled plugin is loaded
+    /// only when a `[[plugins]]` entry, a channel account or a
+    /// `[[backoffice]]` entry names it.
     #[serde(default = "yes")]
     pub bundled_plugins: bool,
     /// Plugin grants (and external plugins).
@@ -479,6 +481,17 @@ impl Config {
             pipeline: PipelineConfig::default(),
             data_dir,
         }
+    }
+
+    /// Whether a `[[plugins]]` entry, a channel account or a
+    /// `[[backoffice]]` entry names the plugin `id`.
+    pub fn names_plugin(&self, id: &str) -> bool {
+        self.plugins.iter().any(|p| p.id.as_str() == id)
+            || self
+                .channel_accounts
+                .iter()
+                .any(|a| a.plugin.as_str() == id)
+            || self.backoffice.iter().any(|b| b.plugin == id)
     }
 
     /// Parse TOML text.

@@ -5,6 +5,7 @@
 //! silta check [--config FILE]        validate the configuration and plugins
 //! silta dlq list|replay [filters]    the dead-letter queue
 //! silta plugin inspect FILE.wasm     show a plugin's worlds, exports, imports and requested capabilities
+//! silta plugin compile [--config F]  compile the configured plugins into the code cache
 //! ```
 
 mod bundled;
@@ -122,6 +123,14 @@ impl DlqFilter {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Compile the plugins the configuration names into the code cache
+    /// (`DATA_DIR/cache/plugins`), so that `silta run` starts without
+    /// compiling; `silta run` does this in a child process when needed.
+    Compile {
+        /// Configuration file (TOML). Without it, the embedded default.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
     /// Show a component's worlds, exports, imports and the capabilities its
     /// manifest (FILE.toml or plugin.toml beside it) requests.
     Inspect {
@@ -134,6 +143,7 @@ enum PluginCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    memory::limit_arenas();
     let cli = Cli::parse();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -153,6 +163,9 @@ fn main() -> std::process::ExitCode {
             Command::Plugin {
                 command: PluginCommand::Inspect { file, manifest },
             } => plugin_cmd::inspect(&file, manifest.as_deref()),
+            Command::Plugin {
+                command: PluginCommand::Compile { config },
+            } => run::compile(config.as_deref()).await,
             Command::Dlq {
                 command: DlqCommand::List { config, filter, json },
             } => dlq_cmd::list(config.as_deref(), filter.into_filter(), json).await,

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use silta_runtime::cache::CompileOutcome;
 use silta_runtime::capabilities::kv::KvStore;
 use silta_runtime::engine::EngineOptions;
 use silta_runtime::grant::Grant;
@@ -34,11 +35,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
-/// Load every plugin the configuration names (bundled ones included).
-async fn load_plugins(
-    config: &Config,
-    kv: Option<Arc<dyn KvStore>>,
-) -> anyhow::Result<(Runtime, Vec<Arc<Plugin>>)> {
+/// The wasm runtime as the configuration sets it up.
+fn runtime_for(config: &Config, kv: Option<Arc<dyn KvStore>>) -> anyhow::Result<Runtime> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let defaults = RuntimeOptions::default();
@@ -55,18 +53,32 @@ async fn load_plugins(
         kv_quota: defaults.kv_quota,
         http_transport: defaults.http_transport,
     })?;
-    tracing::info!(allocation = ?runtime.engine().allocation(), "wasm engine ready");
+    Ok(runtime)
+}
+
+/// Every plugin the configuration names (bundled ones included), with its
+/// grant.
+fn plugin_sources(config: &Config) -> anyhow::Result<Vec<PluginSource>> {
     let mut sources = Vec::new();
     if config.bundled_plugins {
         for (manifest_text, wasm) in BUNDLED {
             let manifest = Manifest::parse(manifest_text, Path::new("<bundled>"))?;
+            // A bundled plugin nothing names is not loaded: compiling it
+            // and keeping instances of it warm would cost memory and start
+            // time for no use.
+            if !config.names_plugin(manifest.id.as_str()) {
+                tracing::debug!(plugin = %manifest.id, "bundled plugin not named by the configuration; not loaded");
+                continue;
+            }
             let grant = match config
                 .plugins
                 .iter()
                 .find(|p| p.id == manifest.id && p.path.is_none())
             {
                 Some(p) => p.grant()?,
-                // Unconfigured bundled plugins get logging only.
+                // A bundled plugin named only by a channel account or a
+                // back office, without a `[[plugins]]` grant, gets logging
+                // only.
                 None => Grant {
                     capabilities: [Capability::Log].into_iter().collect(),
                     ..Grant::default()
@@ -102,6 +114,33 @@ async fn load_plugins(
             );
         }
     }
+    Ok(sources)
+}
+
+/// Where plugins missing from the code cache are compiled.
+#[derive(Clone, Copy)]
+enum CompileIn<'a> {
+    /// In this process.
+    ThisProcess,
+    /// In a child `silta plugin compile` with this configuration file, so
+    /// that the compiler's memory is not left in a long-running process.
+    Child(Option<&'a Path>),
+}
+
+/// Load every plugin the configuration names.
+async fn load_plugins(
+    config: &Config,
+    kv: Option<Arc<dyn KvStore>>,
+    compile_in: CompileIn<'_>,
+) -> anyhow::Result<(Runtime, Vec<Arc<Plugin>>)> {
+    let runtime = runtime_for(config, kv)?;
+    tracing::info!(allocation = ?runtime.engine().allocation(), "wasm engine ready");
+    let sources = plugin_sources(config)?;
+    if let CompileIn::Child(config_path) = compile_in
+        && sources.iter().any(|s| !runtime.is_cached(&s.wasm))
+    {
+        compile_in_child(config_path).await;
+    }
     let mut plugins = Vec::new();
     for source in sources {
         let plugin = runtime.load(source).await?;
@@ -116,13 +155,76 @@ async fn load_plugins(
         );
         plugins.push(plugin);
     }
+    // The loaded plugins run from compiled code; the embedded components
+    // were read only to load them.
+    for (_, wasm) in BUNDLED {
+        crate::memory::drop_embedded_pages(wasm);
+    }
     Ok((runtime, plugins))
+}
+
+/// Run `silta plugin compile` as a child process and wait for it. When it
+/// fails, the plugins are compiled in this process after all (so a real
+/// compile error is reported where it matters).
+async fn compile_in_child(config_path: Option<&Path>) {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(error) => {
+            tracing::warn!(%error, "cannot find this executable; compiling plugins in this process");
+            return;
+        }
+    };
+    let mut command = tokio::process::Command::new(exe);
+    command.args(["plugin", "compile"]);
+    if let Some(path) = config_path {
+        command.arg("--config").arg(path);
+    }
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    tracing::info!("compiling plugins in a child process (once; the code cache keeps the result)");
+    match command.status().await {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            tracing::warn!(%status, "the child that compiles plugins failed; compiling in this process")
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot start the child that compiles plugins; compiling in this process")
+        }
+    }
+}
+
+/// `silta plugin compile`: compile every plugin the configuration names
+/// into the code cache, so that `silta run` starts without compiling.
+pub async fn compile(config_path: Option<&Path>) -> anyhow::Result<()> {
+    let config = Config::load(config_path)?;
+    let runtime = runtime_for(&config, None)?;
+    for source in plugin_sources(&config)? {
+        let started = std::time::Instant::now();
+        let runtime = &runtime;
+        let outcome = tokio::task::block_in_place(|| runtime.precompile(&source))?;
+        println!(
+            "{}: {}",
+            source.manifest.id,
+            match outcome {
+                CompileOutcome::Cached => "already in the code cache".to_owned(),
+                CompileOutcome::Compiled =>
+                    format!("compiled in {:.1} s", started.elapsed().as_secs_f64()),
+            }
+        );
+    }
+    println!(
+        "code cache: {}",
+        config.data_dir.join("cache").join("plugins").display()
+    );
+    Ok(())
 }
 
 /// `silta check`: parse the configuration and load every plugin.
 pub async fn check(config_path: Option<&Path>) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
-    let (_, plugins) = load_plugins(&config, None).await?;
+    let (_, plugins) = load_plugins(&config, None, CompileIn::ThisProcess).await?;
     channel_plugins(&config, &plugins)?;
     imap_accounts(&config)?;
     println!("configuration OK; {} plugin(s) load:", plugins.len());
@@ -248,7 +350,8 @@ impl Node {
             .with_context(|| format!("opening the store {}", db.display()))?,
         );
         let kv: Arc<dyn KvStore> = Arc::new(StoreKv::new(Arc::clone(&store)));
-        let (runtime, plugins) = load_plugins(&config, Some(kv)).await?;
+        let (runtime, plugins) =
+            load_plugins(&config, Some(kv), CompileIn::Child(config_path)).await?;
         tracing::info!(count = plugins.len(), "plugins loaded");
         let live = Live::new();
         let mut setups = channel_plugins(&config, &plugins)?;
@@ -348,7 +451,7 @@ pub async fn run(config_path: Option<&Path>) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(crate::memory::release_freed_memory).await?;
     let (tokens, generated) = api_tokens(&node.config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(crate::memory::trim_periodically(stop_rx.clone()));
+    tokio::spawn(crate::memory::trim_when_quiet(stop_rx.clone()));
     let inbound_task = node.inbound.spawn(stop_rx.clone());
     let sender_task = node.sender.spawn(stop_rx.clone());
     let enricher_task = node.enricher.spawn(stop_rx.clone());

@@ -164,13 +164,80 @@ fn run_serves_health_and_readiness_with_plugins_loaded() {
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let ready = get(port, "/readyz").expect("readyz");
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
-    assert!(ready.contains("plugin(s)"), "{ready}");
+    // Only the configured plugin: the bundled ones are not named.
+    assert!(ready.contains("ready: store, 1 plugin(s)"), "{ready}");
     // The compiled plugin was cached under the data directory.
     let cached = std::fs::read_dir(dir.path().join("data/cache/plugins"))
         .expect("cache")
         .count();
     assert!(cached >= 1);
-    drop(running);
+    let _ = running.0.kill();
+    let _ = running.0.wait();
+    let mut log = String::new();
+    running
+        .0
+        .stderr
+        .take()
+        .map(|mut e| e.read_to_string(&mut log));
+    // A first start compiles in a child process, so the compiler's memory
+    // is not left in the server.
+    assert!(
+        log.contains("compiling plugins in a child process"),
+        "{log}"
+    );
+    assert!(!log.contains("compiling in this process"), "{log}");
+}
+
+#[test]
+fn plugin_compile_fills_the_code_cache_for_the_plugins_the_config_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("silta.toml");
+    // The webhook plugin is named only by a channel account.
+    std::fs::write(
+        &config,
+        format!(
+            "config_version = 1\ndata_dir = {:?}\n[[channel_accounts]]\nname = \"hooks\"\nplugin = \"webhook\"\n",
+            dir.path().join("data").display().to_string()
+        ),
+    )
+    .expect("config");
+    let compile = || {
+        let out = silta()
+            .args(["plugin", "compile", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let first = compile();
+    assert!(first.contains("webhook: compiled in"), "{first}");
+    // Nothing else bundled is compiled: nothing names it.
+    assert_eq!(first.lines().count(), 2, "{first}");
+    let second = compile();
+    assert!(
+        second.contains("webhook: already in the code cache"),
+        "{second}"
+    );
+    let artifacts = std::fs::read_dir(dir.path().join("data/cache/plugins"))
+        .expect("cache")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .count();
+    assert_eq!(artifacts, 1);
+    let check = silta()
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{stdout}");
+    assert!(stdout.contains("1 plugin(s) load"), "{stdout}");
+    assert!(stdout.contains("  webhook "), "{stdout}");
 }
 
 #[test]

@@ -6,6 +6,11 @@
 //! written to a temporary file and renamed into place, so a crash never
 //! leaves a half-written artifact under a valid name, and each artifact's
 //! own SHA-256 is checked before it is loaded.
+//!
+//! A loaded artifact is mapped from its file rather than copied into
+//! memory, so only the code a plugin runs is resident. Silta never writes
+//! an artifact in place (a new one replaces it by rename), and nothing else
+//! should either while Silta runs: to force recompiling, delete the files.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -51,6 +56,14 @@ impl CodeCache {
         hex::encode(digest.finalize())
     }
 
+    /// Whether compiled code for `wasm` is in the cache (its checksum is
+    /// checked only when it is loaded).
+    pub fn contains(&self, engine: &Engine, wasm: &[u8]) -> bool {
+        let key = Self::key(engine, wasm);
+        self.dir.join(format!("{key}.cwasm")).is_file()
+            && self.dir.join(format!("{key}.sha256")).is_file()
+    }
+
     /// Load precompiled code for `wasm`, or compile and store it.
     /// Cache failures are logged and fall back to compiling.
     pub fn get_or_compile(
@@ -72,13 +85,13 @@ impl CodeCache {
     }
 
     fn load(&self, engine: &Engine, artifact: &Path, checksum: &Path) -> Option<Component> {
-        let bytes = std::fs::read(artifact).ok()?;
         let expected = std::fs::read_to_string(checksum).ok()?;
-        if hex::encode(Sha256::digest(&bytes)) != expected.trim() {
+        let actual = file_sha256(artifact).ok()?;
+        if actual != expected.trim() {
             tracing::warn!(path = %artifact.display(), "cached plugin code failed its checksum; recompiling");
             return None;
         }
-        match deserialize(engine, &bytes) {
+        match deserialize_file(engine, artifact) {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!(path = %artifact.display(), error = %e, "cached plugin code is unusable; recompiling");
@@ -106,13 +119,32 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// The SHA-256 of a file in hex, read in pieces (an artifact is megabytes).
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut digest = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buffer)?;
+        if n == 0 {
+            return Ok(hex::encode(digest.finalize()));
+        }
+        digest.update(&buffer[..n]);
+    }
+}
+
+/// Map the artifact instead of copying it into memory: only the code and
+/// data a plugin actually uses become resident, and they are file-backed
+/// pages the kernel can drop and read back.
 #[allow(unsafe_code)]
-fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
-    // SAFETY: wasmtime requires that deserialized bytes were produced by
-    // `Component::serialize` of a compatible engine. They were: the file is
-    // written only by `CodeCache::store` (atomically, via rename), its name
-    // carries the engine's compatibility hash, and its SHA-256 matched the
-    // checksum written with it just above. wasmtime additionally checks the
-    // engine compatibility header itself.
-    unsafe { Component::deserialize(engine, bytes) }
+fn deserialize_file(engine: &Engine, artifact: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: wasmtime requires that the file was produced by
+    // `Component::serialize` of a compatible engine and is not modified
+    // while mapped. It was: the file is written only by `CodeCache::store`
+    // (to a temporary name, then renamed into place, so a finished artifact
+    // is never written again), its name carries the engine's compatibility
+    // hash, and its SHA-256 matched the checksum written with it just
+    // above. wasmtime additionally checks the engine compatibility header
+    // itself.
+    unsafe { Component::deserialize_file(engine, artifact) }
 }

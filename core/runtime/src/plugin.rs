@@ -61,6 +61,44 @@ pub(crate) struct Call {
     pub(crate) store: Store<PluginState>,
     pub(crate) instance: Instance,
     started: Instant,
+    /// The instance's exports, looked up (and type-checked) on its first
+    /// call and reused by the calls after it.
+    exports: Exports,
+}
+
+/// Export handles of one instance, each loaded on first use.
+#[derive(Default)]
+struct Exports {
+    channel: Option<channel_export::Guest>,
+    backoffice: Option<backoffice_export::Guest>,
+}
+
+impl Call {
+    /// The `channel` world's exports of this instance.
+    fn channel(
+        &mut self,
+        indices: &channel_export::GuestIndices,
+    ) -> wasmtime::Result<channel_export::Guest> {
+        if let Some(guest) = &self.exports.channel {
+            return Ok(guest.clone());
+        }
+        let guest = indices.load(&mut self.store, &self.instance)?;
+        self.exports.channel = Some(guest.clone());
+        Ok(guest)
+    }
+
+    /// The `backoffice` world's exports of this instance.
+    fn backoffice(
+        &mut self,
+        indices: &backoffice_export::GuestIndices,
+    ) -> wasmtime::Result<backoffice_export::Guest> {
+        if let Some(guest) = &self.exports.backoffice {
+            return Ok(guest.clone());
+        }
+        let guest = indices.load(&mut self.store, &self.instance)?;
+        self.exports.backoffice = Some(guest.clone());
+        Ok(guest)
+    }
 }
 
 impl Plugin {
@@ -189,7 +227,7 @@ impl Plugin {
         let wit_event = conversions::inbound_event_to_wit(event);
         let out = self
             .run(async |call: &mut Call| {
-                let guest = indices.load(&mut call.store, &call.instance)?;
+                let guest = call.channel(indices)?;
                 guest.call_normalize(&mut call.store, &wit_event).await
             })
             .await?;
@@ -218,7 +256,7 @@ impl Plugin {
         let wit_message = conversions::outbound_message_to_wit(message, attachments);
         let out = self
             .run(async |call: &mut Call| {
-                let guest = indices.load(&mut call.store, &call.instance)?;
+                let guest = call.channel(indices)?;
                 guest.call_render(&mut call.store, &wit_message).await
             })
             .await?;
@@ -238,7 +276,7 @@ impl Plugin {
         let resp = conversions::transport_response_to_wit(response);
         let out = self
             .run(async |call: &mut Call| {
-                let guest = indices.load(&mut call.store, &call.instance)?;
+                let guest = call.channel(indices)?;
                 guest
                     .call_interpret_response(&mut call.store, &req, &resp)
                     .await
@@ -258,7 +296,7 @@ impl Plugin {
             .collect();
         let out = self
             .run(async |call: &mut Call| {
-                let guest = indices.load(&mut call.store, &call.instance)?;
+                let guest = call.backoffice(indices)?;
                 guest.call_lookup_party(&mut call.store, &ids).await
             })
             .await?;
@@ -279,7 +317,7 @@ impl Plugin {
         let a = conversions::activity_to_wit(activity);
         let out = self
             .run(async |call: &mut Call| {
-                let guest = indices.load(&mut call.store, &call.instance)?;
+                let guest = call.backoffice(indices)?;
                 guest.call_record_activity(&mut call.store, &a).await
             })
             .await?;
@@ -294,7 +332,7 @@ impl Plugin {
         let t = conversions::ticket_to_wit(ticket);
         let out = self
             .run(async |call: &mut Call| {
-                let guest = indices.load(&mut call.store, &call.instance)?;
+                let guest = call.backoffice(indices)?;
                 guest.call_upsert_ticket(&mut call.store, &t).await
             })
             .await?;
@@ -434,6 +472,7 @@ impl Plugin {
                     store,
                     instance,
                     started,
+                    exports: Exports::default(),
                 }
             }
         };

@@ -116,6 +116,36 @@ impl Runtime {
         &self.engine
     }
 
+    /// Whether `wasm` would load from the code cache without compiling
+    /// (false when no cache is configured).
+    pub fn is_cached(&self, wasm: &[u8]) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|cache| cache.contains(self.engine.engine(), wasm))
+    }
+
+    /// Compile a plugin into the code cache unless it is there already,
+    /// without loading it. Without a cache it only compiles, which still
+    /// proves the bytes compile.
+    pub fn precompile(&self, source: &PluginSource) -> Result<CompileOutcome> {
+        check_component_bytes(&source.wasm, &source.origin)?;
+        if self.is_cached(&source.wasm) {
+            return Ok(CompileOutcome::Cached);
+        }
+        let engine = self.engine.engine();
+        match &self.cache {
+            Some(cache) => cache
+                .get_or_compile(engine, &source.wasm)
+                .map(|(_, outcome)| outcome),
+            None => wasmtime::component::Component::new(engine, &source.wasm)
+                .map(|_| CompileOutcome::Compiled),
+        }
+        .map_err(|e| Error::Compile {
+            plugin: source.manifest.id.clone(),
+            reason: format!("{e:#}"),
+        })
+    }
+
     /// Compile (or load from cache), check against the manifest, and make
     /// the plugin ready to call. Checks, in order: the bytes are a
     /// component; every world the manifest names is exported with the

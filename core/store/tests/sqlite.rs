@@ -423,6 +423,43 @@ async fn blobs_are_kept_once_by_hash_and_only_with_their_unit() -> anyhow::Resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_writer_hands_its_page_cache_back_and_keeps_working() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = open(&dir).await?;
+    let account = ChannelAccountId::new();
+    let append = |n: usize| {
+        let e = entry(account, n);
+        transact(&store, move |tx| {
+            Box::pin(async move { tx.append_journal(&e).await })
+        })
+    };
+    for n in 0..200 {
+        append(n).await?;
+    }
+    assert_eq!(store.idle_cache_releases(), 0);
+    // Two seconds without a commit: the checkpointer tells the writer.
+    let started = std::time::Instant::now();
+    while store.idle_cache_releases() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the writer never released its page cache while idle"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Once per quiet spell, not on every tick.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(store.idle_cache_releases(), 1);
+    // The writer and the readers work on afterwards, with everything there.
+    let seq = append(200).await?;
+    let pending = store
+        .journal_entries(JournalState::Pending, 0, 1000)
+        .await?;
+    assert_eq!(pending.len(), 201);
+    assert_eq!(pending.last().map(|e| e.seq), Some(seq));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_is_checkpointed_beside_the_writer_and_stays_small() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let store = open(&dir).await?;

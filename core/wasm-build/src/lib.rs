@@ -28,6 +28,7 @@ pub fn outer_target_dir() -> PathBuf {
 /// Panics with the nested cargo's output on failure: a build script has no
 /// better way to report.
 pub fn build_components(manifest_path: &Path, packages: &[&str]) -> PathBuf {
+    ensure_wasm_target();
     let target_dir = outer_target_dir().join("wasm");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -82,6 +83,39 @@ pub fn build_components(manifest_path: &Path, packages: &[&str]) -> PathBuf {
         );
     }
     target_dir.join("wasm32-wasip2").join("release")
+}
+
+/// Install the wasm32-wasip2 standard library with rustup when the
+/// compiler lacks it. `rust-toolchain.toml` names the target, but rustup
+/// adds a toolchain file's targets only when it installs the toolchain, so
+/// a machine that already had this Rust would fail the first build.
+fn ensure_wasm_target() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if libdir.is_some_and(|dir| dir.is_dir()) {
+        return;
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", "wasm32-wasip2"]);
+    if let Some(toolchain) = std::env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target with rustup (once)");
+    match rustup.output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "the wasm32-wasip2 target is missing and `rustup target add wasm32-wasip2` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!(
+            "the wasm32-wasip2 target is missing and rustup could not run ({e}); install the target for this Rust"
+        ),
+    }
 }
 
 /// Tell cargo to rerun the build script when anything under `dir` changes

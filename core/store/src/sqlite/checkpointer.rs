@@ -11,6 +11,9 @@
 //! constant writes) gets a `RESTART` checkpoint, which makes the writer
 //! wait once so the log can start over.
 //!
+//! After two seconds without a commit it also tells the writer to hand
+//! its page cache back, and does the same with its own.
+//!
 //! A checkpoint interrupted by a crash is harmless: the log is still there
 //! and SQLite replays it on the next open.
 
@@ -22,10 +25,17 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use crate::error::{Result, StoreError};
-use crate::sqlite::writer::WriterStats;
+use tokio::sync::mpsc::WeakSender;
+
+use crate::sqlite::writer::{WriterMessage, WriterStats, release_cache};
 
 /// How often the checkpointer looks for new commits.
 const INTERVAL: Duration = Duration::from_millis(50);
+
+/// After this many intervals without a commit (2 s), the checkpointer and
+/// the writer hand their page caches back to the allocator. A message
+/// after that reads its pages from the operating system's cache again.
+const IDLE_INTERVALS: u32 = 40;
 
 /// A log larger than this is restarted even if the writer has to wait.
 pub(crate) const WAL_RESTART_BYTES: u64 = 256 * 1024 * 1024;
@@ -36,6 +46,7 @@ pub(crate) fn spawn_checkpointer(
     path: &Path,
     busy_timeout: Duration,
     stats: Weak<WriterStats>,
+    writer: WeakSender<WriterMessage>,
 ) -> Result<std::thread::JoinHandle<()>> {
     let conn = Connection::open(path).map_err(StoreError::db("open database for checkpoints"))?;
     conn.busy_timeout(busy_timeout)
@@ -43,12 +54,20 @@ pub(crate) fn spawn_checkpointer(
     let wal = PathBuf::from(format!("{}-wal", path.display()));
     std::thread::Builder::new()
         .name("silta-store-checkpointer".into())
-        .spawn(move || run(&conn, &wal, &stats))
+        .spawn(move || run(&conn, &wal, &stats, &writer))
         .map_err(|err| StoreError::Aborted(format!("starting the checkpointer thread: {err}")))
 }
 
-fn run(conn: &Connection, wal: &Path, stats: &Weak<WriterStats>) {
+fn run(
+    conn: &Connection,
+    wal: &Path,
+    stats: &Weak<WriterStats>,
+    writer: &WeakSender<WriterMessage>,
+) {
     let mut checkpointed_at = 0;
+    // Intervals without a commit; at IDLE_INTERVALS the page caches are
+    // released, once per quiet spell.
+    let mut quiet = 0u32;
     loop {
         std::thread::sleep(INTERVAL);
         let Some(stats) = stats.upgrade() else {
@@ -57,8 +76,16 @@ fn run(conn: &Connection, wal: &Path, stats: &Weak<WriterStats>) {
         let commits = stats.groups.load(Ordering::Relaxed);
         drop(stats);
         if commits == checkpointed_at {
+            quiet = quiet.saturating_add(1);
+            if quiet == IDLE_INTERVALS {
+                release_cache(conn, "checkpointer");
+                if let Some(writer) = writer.upgrade() {
+                    let _ = writer.try_send(WriterMessage::Idle);
+                }
+            }
             continue;
         }
+        quiet = 0;
         let oversized = std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
         let mode = if oversized { "RESTART" } else { "PASSIVE" };
         match checkpoint(conn, mode) {

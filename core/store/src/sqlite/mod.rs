@@ -37,10 +37,14 @@ const WRITE_QUEUE: usize = 8192;
 /// (`silta dlq replay` beside a running server).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// A read connection unused this long is closed (sqlx checks about every
+/// `idle_timeout`).
+const READER_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The embedded SQLite store.
 pub struct SqliteStore {
     reads: SqlitePool,
-    writes: mpsc::Sender<writer::WriteRequest>,
+    writes: mpsc::Sender<writer::WriterMessage>,
     events: watch::Receiver<i64>,
     stats: Arc<WriterStats>,
 }
@@ -101,6 +105,14 @@ impl SqliteStore {
         let writer_conn = open_writer(path, options.fsync)?;
         let reads = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
+            // Readers idle this long are closed, and their page caches
+            // with them; the next read opens one again.
+            .min_connections(0)
+            .idle_timeout(READER_IDLE_TIMEOUT)
+            // Readers idle this long are closed, and their page caches
+            // with them; one is opened again on the next read.
+            .min_connections(0)
+            .idle_timeout(READER_IDLE_TIMEOUT)
             .connect_with(
                 SqliteConnectOptions::from_str(&url)
                     .map_err(StoreError::db("parse database path"))?
@@ -126,7 +138,12 @@ impl SqliteStore {
             tokio::runtime::Handle::current(),
         )
         .map_err(|err| StoreError::Aborted(format!("starting the store writer thread: {err}")))?;
-        checkpointer::spawn_checkpointer(path, BUSY_TIMEOUT, Arc::downgrade(&stats))?;
+        checkpointer::spawn_checkpointer(
+            path,
+            BUSY_TIMEOUT,
+            Arc::downgrade(&stats),
+            writes.downgrade(),
+        )?;
         tracing::info!(path = %path.display(), "store open (SQLite, WAL)");
         Ok(Self {
             reads,
@@ -146,10 +163,20 @@ impl SqliteStore {
         )
     }
 
+    /// Times the writer handed its page cache back after a quiet spell
+    /// (two seconds without a commit).
+    #[must_use]
+    pub fn idle_cache_releases(&self) -> u64 {
+        self.stats.idle_releases.load(Ordering::Relaxed)
+    }
+
     async fn submit(&self, work: TxFn) -> Result<()> {
         let (done, answer) = oneshot::channel();
         self.writes
-            .send(writer::WriteRequest { work, done })
+            .send(writer::WriterMessage::Unit(writer::WriteRequest {
+                work,
+                done,
+            }))
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?

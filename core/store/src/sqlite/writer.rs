@@ -34,6 +34,28 @@ pub(crate) struct WriteRequest {
     pub(crate) done: oneshot::Sender<Result<()>>,
 }
 
+/// What the writer thread receives.
+pub(crate) enum WriterMessage {
+    /// A unit of work to commit.
+    Unit(WriteRequest),
+    /// Nothing was committed for a while (the checkpointer says so): hand
+    /// the page cache back ([`release_cache`]).
+    Idle,
+}
+
+/// Free the memory a connection's page cache holds (`PRAGMA
+/// shrink_memory`). After a burst a cache holds megabytes that an idle
+/// sidecar does not need; it refills from the operating system's page
+/// cache on the next burst.
+pub(crate) fn release_cache(conn: &Connection, which: &str) {
+    match conn.execute_batch("PRAGMA shrink_memory") {
+        Ok(()) => tracing::trace!(which, "page cache released"),
+        Err(error) => {
+            tracing::debug!(%error, which, "could not release the connection's page cache");
+        }
+    }
+}
+
 /// Counts of what the writer committed.
 #[derive(Debug, Default)]
 pub(crate) struct WriterStats {
@@ -41,6 +63,8 @@ pub(crate) struct WriterStats {
     pub(crate) groups: AtomicU64,
     /// Units of work committed or rolled back.
     pub(crate) units: AtomicU64,
+    /// Times the writer handed its page cache back while idle.
+    pub(crate) idle_releases: AtomicU64,
 }
 
 /// Where the writer thread publishes what it did.
@@ -57,7 +81,7 @@ pub(crate) struct WriterOutputs {
 /// SQLite call here is synchronous.
 pub(crate) fn spawn_writer(
     conn: Connection,
-    requests: mpsc::Receiver<WriteRequest>,
+    requests: mpsc::Receiver<WriterMessage>,
     outputs: WriterOutputs,
     runtime: Handle,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -68,16 +92,25 @@ pub(crate) fn spawn_writer(
 
 fn run_writer(
     mut conn: Connection,
-    mut requests: mpsc::Receiver<WriteRequest>,
+    mut requests: mpsc::Receiver<WriterMessage>,
     outputs: &WriterOutputs,
     runtime: &Handle,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = requests.blocking_recv() {
-        group.push(first);
+        match first {
+            WriterMessage::Unit(request) => group.push(request),
+            WriterMessage::Idle => {
+                release_cache(&conn, "writer");
+                outputs.stats.idle_releases.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+        }
         while group.len() < MAX_GROUP {
             match requests.try_recv() {
-                Ok(request) => group.push(request),
+                Ok(WriterMessage::Unit(request)) => group.push(request),
+                // Work is queued, so the writer is not idle after all.
+                Ok(WriterMessage::Idle) => {}
                 Err(_) => break,
             }
         }
