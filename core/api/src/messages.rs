@@ -172,7 +172,9 @@ pub async fn reply(
     Ok(answer(submitted))
 }
 
-/// Send a new message to a party on a chosen channel account.
+/// Send a new message to a party on a chosen channel account. It starts a
+/// conversation, except on a channel with one thread per contact (web
+/// chat), where it continues the conversation the recipient last wrote in.
 #[utoipa::path(post, path = "/v1/messages",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe")),
     request_body = NewMessageBody,

@@ -291,6 +291,27 @@ async fn a_visitor_chats_over_the_fallback_transport() {
     let stranger = Visitor::start(port, &page_origin).await;
     let _ = stranger.receipt(&[&reply_id], "delivered").await;
 
+    // A new message to the visitor's party on the web chat (not a reply):
+    // it continues the visitor's conversation, the only one the widget
+    // shows, and reaches the open widget.
+    let party = first["party_id"].as_str().expect("party").to_owned();
+    let reader = {
+        let visitor = visitor.clone();
+        tokio::spawn(async move { visitor.frames(Duration::from_secs(4)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (proactive_id, proactive_conversation) =
+        send_new(&silta, &party, "Hei! Pakettisi on noudettavissa.").await;
+    assert_eq!(proactive_conversation, conversation);
+    let frames = reader.await.expect("reader");
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["type"] == "message" && f["message"]["id"] == proactive_id.as_str()),
+        "the new message was not pushed: {frames:?}"
+    );
+    delivered(&silta, &proactive_id).await;
+
     // A file: uploaded, then named by the message.
     let upload = visitor
         .post("uploads", "text/plain", b"kuitti 1234".to_vec())
@@ -356,7 +377,51 @@ async fn a_visitor_chats_over_the_fallback_transport() {
             .await
             .is_empty()
     );
+    // The signed-in visitor is reached by their email address: a new
+    // message on the web chat goes to the conversation they wrote in
+    // there, not to their webhook channel's conversation, nor a new one.
+    let (to_signed_in, its_conversation) = send_new(&silta, &existing, "Kiitos viestistä!").await;
+    assert_eq!(
+        its_conversation,
+        linked["conversation_id"].as_str().expect("conversation")
+    );
+    delivered(&silta, &to_signed_in).await;
     silta.terminate().await;
+}
+
+/// `POST /v1/messages` to `party` on the web chat; (interaction id,
+/// conversation id).
+async fn send_new(silta: &Silta, party: &str, text: &str) -> (String, String) {
+    let body = json!({ "party_id": party, "channel_account": SITE, "text": text });
+    let queued = silta
+        .call(
+            "POST",
+            "/v1/messages",
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{}", queued.text());
+    let queued = queued.json();
+    (
+        queued["interaction_id"].as_str().expect("id").to_owned(),
+        queued["conversation_id"]
+            .as_str()
+            .expect("conversation")
+            .to_owned(),
+    )
+}
+
+/// Waits until outbound interaction `id` is recorded as sent.
+async fn delivered(silta: &Silta, id: &str) {
+    eventually(Duration::from_secs(20), "the message sent", || async {
+        let sent = silta.get_json(&format!("/v1/interactions/{id}")).await;
+        sent["delivery"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|s| s["state"] == "sent"))
+            .then_some(())
+    })
+    .await;
 }
 
 /// An open event stream, held by a raw connection: the response head is

@@ -18,6 +18,7 @@ use silta_model::{
     ThreadKey, Timestamp,
 };
 use silta_runtime::contract::OutboundMessage;
+use silta_runtime::manifest::Threading;
 use silta_store::{Store, StoreError, StoreTx, transact};
 use tokio::sync::Notify;
 
@@ -227,7 +228,9 @@ impl Outbound {
         Ok(submitted)
     }
 
-    /// Queue a new message to a party, starting a conversation.
+    /// Queue a new message to a party, starting a conversation; on a
+    /// channel with one thread per contact, it continues the recipient's
+    /// latest conversation there instead (see `continued_conversation`).
     pub async fn send_new(
         &self,
         target: Proactive,
@@ -236,6 +239,9 @@ impl Outbound {
     ) -> Result<Submitted> {
         self.check_message(&message).await?;
         let channel = self.channels.get(&target.channel_account)?;
+        if let Some(conversation) = self.continued_conversation(&target, &channel).await? {
+            return self.reply(conversation, message, idempotency_key).await;
+        }
         let backoffice = Arc::clone(&self.backoffice_plugins);
         let request_hash = hash_request(&(
             "new",
@@ -308,6 +314,67 @@ impl Outbound {
         .await??;
         self.sent.notify_one();
         Ok(submitted)
+    }
+}
+
+impl Outbound {
+    /// The conversation a new message to `target` continues instead of
+    /// starting one. A channel whose plugin declares one thread per contact
+    /// (`threading = "per-contact"`: a web chat visitor's widget, a
+    /// messaging app's chat) shows the contact a single thread, so the
+    /// message goes into the latest conversation on that channel account
+    /// that the recipient wrote in; a web chat visitor could never see a
+    /// new one. `None`: start a conversation.
+    async fn continued_conversation(
+        &self,
+        target: &Proactive,
+        channel: &ChannelAccount,
+    ) -> Result<Option<ConversationId>> {
+        if channel.plugin.manifest().threading != Threading::PerContact {
+            return Ok(None);
+        }
+        let identities = self.store.party_identities(target.party).await?;
+        // A party or recipient that is not there is reported by the
+        // new-conversation path, with its reason.
+        let Ok(recipient) = choose_recipient(&identities, target.to.as_ref(), channel) else {
+            return Ok(None);
+        };
+        let account = channel.record.id;
+        let conversations: Vec<ConversationId> = self
+            .store
+            .party_cases(target.party)
+            .await?
+            .into_iter()
+            .flat_map(|case| case.conversation_ids)
+            .collect();
+        let recipient = recipient.key();
+        let found = transact(&*self.store, move |tx| {
+            Box::pin(async move {
+                let mut latest: Option<Conversation> = None;
+                for id in conversations {
+                    let Some(conv) = tx.conversation(id).await? else {
+                        continue;
+                    };
+                    if conv.channel_account_id != account
+                        || latest
+                            .as_ref()
+                            .is_some_and(|l| l.last_activity_at >= conv.last_activity_at)
+                    {
+                        continue;
+                    }
+                    let wrote_here = tx
+                        .latest_inbound_interaction(conv.id)
+                        .await?
+                        .is_some_and(|last| last.sender == recipient);
+                    if wrote_here {
+                        latest = Some(conv);
+                    }
+                }
+                Ok(latest.map(|conv| conv.id))
+            })
+        })
+        .await?;
+        Ok(found)
     }
 }
 

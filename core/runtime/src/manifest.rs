@@ -21,6 +21,8 @@
 //! messages_per_second = 30
 //! per_recipient_per_second = 1
 //!
+//! threading = "per-thread"      # or "per-contact", see `Threading`
+//!
 //! [webhook_handshake]           # answered by the host, see `handshake`
 //! style = "hub-challenge"
 //! secret = "verify-token"       # listed under `secrets`
@@ -82,6 +84,22 @@ impl fmt::Display for PluginId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// How a channel keeps its conversations, which decides where a new
+/// outbound message to a contact goes (`threading` in the manifest).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Threading {
+    /// Each message may start a thread of its own (email, a generic
+    /// webhook with thread ids): a new message starts a new conversation.
+    #[default]
+    PerThread,
+    /// The provider has one thread per contact (a web chat visitor's
+    /// widget, a messaging app's chat): a new message to a contact who has
+    /// written on the channel account continues their latest conversation
+    /// there, where they will see it.
+    PerContact,
 }
 
 /// A world of the `silta:connector` package a plugin implements.
@@ -280,6 +298,9 @@ pub struct Manifest {
     /// (`GET /v1/ingest/{channel_account}`), see [`crate::handshake`].
     #[serde(default)]
     pub webhook_handshake: Option<WebhookHandshake>,
+    /// How the channel keeps its conversations (channel plugins only).
+    #[serde(default)]
+    pub threading: Threading,
 }
 
 impl Manifest {
@@ -331,6 +352,11 @@ impl Manifest {
         }
         if !self.secrets.is_empty() && !self.capabilities.contains(&Capability::Secrets) {
             return fail("secrets is set but capabilities does not include \"secrets\"".into());
+        }
+        if self.threading != Threading::PerThread && !self.worlds.contains(&World::Channel) {
+            return fail(
+                "threading is set but worlds does not include \"channel\"; it describes a channel's conversations".into(),
+            );
         }
         if let Some(problem) = self.rate_limits.problem() {
             return fail(problem);
@@ -420,6 +446,21 @@ output_bytes = 1024
         assert!(parse(&GOOD.replace("deadline_ms = 100", "deadline_ms = 0")).is_err());
         assert!(parse(&GOOD.replace("manifest_version = 1", "manifest_version = 2")).is_err());
         assert!(parse(&GOOD.replace("worlds = [\"channel\"]", "worlds = []")).is_err());
+    }
+
+    #[test]
+    fn threading_is_per_thread_unless_a_channel_says_per_contact() {
+        assert_eq!(parse(GOOD).expect("valid").threading, Threading::PerThread);
+        let chat = GOOD.replace("worlds =", "threading = \"per-contact\"\nworlds =");
+        assert_eq!(
+            parse(&chat).expect("valid").threading,
+            Threading::PerContact
+        );
+        let err = parse(&chat.replace("[\"channel\"]", "[\"backoffice\"]")).unwrap_err();
+        assert!(err.to_string().contains("threading"), "{err}");
+        let err =
+            parse(&GOOD.replace("worlds =", "threading = \"per-visit\"\nworlds =")).unwrap_err();
+        assert!(err.to_string().contains("per-contact"), "{err}");
     }
 
     #[test]
