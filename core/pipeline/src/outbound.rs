@@ -317,6 +317,21 @@ impl Outbound {
     }
 }
 
+/// Whom a reply to `last` goes to: its `Reply-To` when it named one
+/// (as stored, if the identity is known), else its sender.
+async fn answer_recipient(
+    tx: &mut dyn StoreTx,
+    last: &Interaction,
+) -> silta_store::Result<Option<Identity>> {
+    if let Some(key) = last.email.as_ref().and_then(EmailHeaders::answer_to) {
+        let known = tx.identity_by_key(key).await?;
+        return Ok(Some(known.unwrap_or_else(|| {
+            Identity::from_key(key.clone(), Assurance::ChannelAsserted)
+        })));
+    }
+    tx.identity_by_key(&last.sender).await
+}
+
 impl Outbound {
     /// The conversation a new message to `target` continues instead of
     /// starting one. A channel whose plugin declares one thread per contact
@@ -376,24 +391,7 @@ impl Outbound {
         .await?;
         Ok(found)
     }
-}
 
-/// Whom a reply to `last` goes to: its `Reply-To` when it named one
-/// (as stored, if the identity is known), else its sender.
-async fn answer_recipient(
-    tx: &mut dyn StoreTx,
-    last: &Interaction,
-) -> silta_store::Result<Option<Identity>> {
-    if let Some(key) = last.email.as_ref().and_then(EmailHeaders::answer_to) {
-        let known = tx.identity_by_key(key).await?;
-        return Ok(Some(known.unwrap_or_else(|| {
-            Identity::from_key(key.clone(), Assurance::ChannelAsserted)
-        })));
-    }
-    tx.identity_by_key(&last.sender).await
-}
-
-impl Outbound {
     /// Refuse a message the sender could not deliver as asked: no parts,
     /// or an attachment whose bytes are not in the blob store.
     async fn check_message(&self, message: &NewMessage) -> Result<()> {
