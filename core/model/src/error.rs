@@ -138,7 +138,8 @@ impl ModelError {
 
     /// Puts `prefix.` in front of the field name, for errors from a nested
     /// value: an error about `value` inside the sender becomes
-    /// `sender.value`.
+    /// `sender.value`. An error about the nested value as a whole (an empty
+    /// field name) becomes an error about `prefix`.
     #[must_use]
     pub fn in_field(mut self, prefix: &str) -> Self {
         let field = match &mut self {
@@ -152,7 +153,11 @@ impl ModelError {
             | ModelError::InvalidContentHash { field, .. }
             | ModelError::InvalidValue { field, .. } => field,
         };
-        *field = format!("{prefix}.{field}");
+        *field = if field.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{field}")
+        };
         self
     }
 }
@@ -169,5 +174,15 @@ mod tests {
         .in_field("sender");
         assert_eq!(err.field(), "sender.value");
         assert_eq!(err.to_string(), "sender.value must not be empty");
+    }
+
+    #[test]
+    fn in_field_names_the_prefix_alone_for_an_error_about_the_whole_value() {
+        let err = ModelError::Empty {
+            field: String::new(),
+        }
+        .in_field("parts[1]")
+        .in_field("interactions[0]");
+        assert_eq!(err.field(), "interactions[0].parts[1]");
     }
 }

@@ -114,19 +114,14 @@ pub(crate) fn identity_to_wit(i: &Identity) -> wit::Identity {
     }
 }
 
-fn identity_from_wit(
-    field: &str,
-    i: wit::Identity,
-    options: &NormalizeOptions,
-) -> ModelResult<Identity> {
+fn identity_from_wit(i: wit::Identity, options: &NormalizeOptions) -> ModelResult<Identity> {
     let identity = Identity::new(
         kind_from_wit(i.kind),
         &i.value,
         scope_from_wit(i.scope),
         assurance_from_wit(i.assurance),
         options,
-    )
-    .map_err(|e| e.in_field(field))?;
+    )?;
     Ok(
         match i
             .display_name
@@ -183,11 +178,7 @@ fn part_to_wit(p: &Part, bytes: &AttachmentBytes) -> wit::Part {
     }
 }
 
-fn part_from_wit(
-    field: &str,
-    p: wit::Part,
-    blobs: &mut Vec<(ContentHash, Vec<u8>)>,
-) -> ModelResult<Part> {
+fn part_from_wit(p: wit::Part, blobs: &mut Vec<(ContentHash, Vec<u8>)>) -> ModelResult<Part> {
     Ok(match p {
         wit::Part::Text(s) => Part::Text(s),
         wit::Part::Html(s) => Part::Html(s),
@@ -196,14 +187,14 @@ fn part_from_wit(
             let declared = a
                 .content_hash
                 .as_deref()
-                .map(|h| ContentHash::parse(&format!("{field}.content_hash"), h))
+                .map(|h| ContentHash::parse("content_hash", h))
                 .transpose()?;
             let content_hash = match a.content {
                 Some(bytes) => {
                     let actual = ContentHash::of(&bytes);
                     if declared.as_ref().is_some_and(|d| d != &actual) {
                         return Err(ModelError::InvalidValue {
-                            field: format!("{field}.content_hash"),
+                            field: "content_hash".into(),
                             value: declared.map(|d| d.as_str().to_string()).unwrap_or_default(),
                             reason: format!(
                                 "does not match the content, whose hash is {}",
@@ -215,7 +206,7 @@ fn part_from_wit(
                     blobs.push((actual.clone(), bytes));
                     return Ok(Part::Attachment(Attachment {
                         filename: a.filename,
-                        media_type: non_empty(&format!("{field}.media_type"), a.media_type)?,
+                        media_type: non_empty("media_type", a.media_type)?,
                         size_bytes: Some(size),
                         content_hash: Some(actual),
                         url: a.url,
@@ -227,14 +218,14 @@ fn part_from_wit(
             };
             if content_hash.is_none() && a.url.is_none() {
                 return Err(ModelError::InvalidValue {
-                    field: field.to_string(),
+                    field: String::new(),
                     value: a.filename.unwrap_or_default(),
                     reason: "an attachment needs its content, a content hash or a url".into(),
                 });
             }
             Part::Attachment(Attachment {
                 filename: a.filename,
-                media_type: non_empty(&format!("{field}.media_type"), a.media_type)?,
+                media_type: non_empty("media_type", a.media_type)?,
                 size_bytes: a.size_bytes,
                 content_hash,
                 url: a.url,
@@ -245,7 +236,7 @@ fn part_from_wit(
         wit::Part::Location(l) => {
             if !(-90.0..=90.0).contains(&l.latitude) || !(-180.0..=180.0).contains(&l.longitude) {
                 return Err(ModelError::InvalidValue {
-                    field: field.to_string(),
+                    field: String::new(),
                     value: format!("{},{}", l.latitude, l.longitude),
                     reason: "latitude must be within ±90 and longitude within ±180".into(),
                 });
@@ -262,8 +253,8 @@ fn part_from_wit(
             title: i.title,
         }),
         wit::Part::Template(t) => Part::Template(Template {
-            name: non_empty(&format!("{field}.name"), t.name)?,
-            language: LanguageTag::parse(&format!("{field}.language"), &t.language)?,
+            name: non_empty("name", t.name)?,
+            language: LanguageTag::parse("language", &t.language)?,
             parameters: t.parameters,
         }),
         wit::Part::Reaction(r) => Part::Reaction(Reaction {
@@ -329,17 +320,15 @@ fn identity_key_to_wit(key: &IdentityKey) -> wit::Identity {
     }
 }
 
-fn email_from_wit(
-    field: &str,
-    e: wit::EmailHeaders,
-    options: &NormalizeOptions,
-) -> ModelResult<EmailHeaders> {
+fn email_from_wit(e: wit::EmailHeaders, options: &NormalizeOptions) -> ModelResult<EmailHeaders> {
     let reply_to = e
         .reply_to
         .into_iter()
         .enumerate()
         .map(|(n, r)| {
-            identity_from_wit(&format!("{field}.reply_to[{n}]"), r, options).map(|i| i.key())
+            identity_from_wit(r, options)
+                .map(|i| i.key())
+                .map_err(|e| e.in_field(&format!("reply_to[{n}]")))
         })
         .collect::<ModelResult<Vec<_>>>()?;
     Ok(EmailHeaders {
@@ -413,34 +402,31 @@ pub(crate) fn inbound_event_to_wit(e: &InboundEvent) -> wit::InboundEvent {
 }
 
 fn interaction_from_wit(
-    field: &str,
     i: wit::Interaction,
     event: &InboundEvent,
     manifest: &Manifest,
     options: &NormalizeOptions,
 ) -> ModelResult<NormalizedInteraction> {
-    let sender = identity_from_wit(&format!("{field}.sender"), i.sender, options)?;
+    let sender = identity_from_wit(i.sender, options).map_err(|e| e.in_field("sender"))?;
     let recipients = i
         .recipients
         .into_iter()
         .enumerate()
-        .map(|(n, r)| identity_from_wit(&format!("{field}.recipients[{n}]"), r, options))
+        .map(|(n, r)| {
+            identity_from_wit(r, options).map_err(|e| e.in_field(&format!("recipients[{n}]")))
+        })
         .collect::<ModelResult<Vec<_>>>()?;
     let mut blobs = Vec::new();
     let parts = i
         .parts
         .into_iter()
         .enumerate()
-        .map(|(n, p)| part_from_wit(&format!("{field}.parts[{n}]"), p, &mut blobs))
+        .map(|(n, p)| part_from_wit(p, &mut blobs).map_err(|e| e.in_field(&format!("parts[{n}]"))))
         .collect::<ModelResult<Vec<_>>>()?;
     let provider = manifest.id.as_str();
-    let provider_message_id = non_empty(
-        &format!("{field}.provider_message_id"),
-        i.provider_message_id,
-    )?;
+    let provider_message_id = non_empty("provider_message_id", i.provider_message_id)?;
     let idempotency_key =
-        IdempotencyKey::new(event.channel_account, provider, &provider_message_id)
-            .map_err(|e| e.in_field(field))?;
+        IdempotencyKey::new(event.channel_account, provider, &provider_message_id)?;
     let interaction = Interaction {
         id: InteractionId::new(),
         kind: match i.kind {
@@ -468,10 +454,10 @@ fn interaction_from_wit(
         parts,
         email: i
             .email
-            .map(|e| email_from_wit(&format!("{field}.email"), e, options))
+            .map(|e| email_from_wit(e, options).map_err(|e| e.in_field("email")))
             .transpose()?,
         thread_keys: i.thread_keys.into_iter().map(thread_key_from_wit).collect(),
-        occurred_at: timestamp_from_wit(&format!("{field}.occurred_at"), i.occurred_at)?,
+        occurred_at: timestamp_from_wit("occurred_at", i.occurred_at)?,
         received_at: event.received_at,
         delivery: Vec::new(),
         provenance: Provenance {
@@ -496,16 +482,13 @@ fn interaction_from_wit(
     })
 }
 
-fn delivery_update_from_wit(field: &str, d: wit::DeliveryUpdate) -> ModelResult<DeliveryUpdate> {
+fn delivery_update_from_wit(d: wit::DeliveryUpdate) -> ModelResult<DeliveryUpdate> {
     Ok(DeliveryUpdate {
-        provider_message_id: non_empty(
-            &format!("{field}.provider_message_id"),
-            d.provider_message_id,
-        )?,
+        provider_message_id: non_empty("provider_message_id", d.provider_message_id)?,
         state: delivery_state_from_wit(d.state),
         provider_code: d.provider_code,
         detail: d.detail,
-        at: timestamp_from_wit(&format!("{field}.occurred_at"), d.occurred_at)?,
+        at: timestamp_from_wit("occurred_at", d.occurred_at)?,
     })
 }
 
@@ -520,17 +503,13 @@ pub(crate) fn normalized_from_wit(
         .enumerate()
         .map(|(n, item)| {
             Ok(match item {
-                wit::Normalized::Interaction(i) => {
-                    Normalized::Interaction(Box::new(interaction_from_wit(
-                        &format!("interactions[{n}]"),
-                        i,
-                        event,
-                        manifest,
-                        options,
-                    )?))
-                }
+                wit::Normalized::Interaction(i) => Normalized::Interaction(Box::new(
+                    interaction_from_wit(i, event, manifest, options)
+                        .map_err(|e| e.in_field(&format!("interactions[{n}]")))?,
+                )),
                 wit::Normalized::DeliveryUpdate(d) => Normalized::DeliveryUpdate(
-                    delivery_update_from_wit(&format!("delivery_updates[{n}]"), d)?,
+                    delivery_update_from_wit(d)
+                        .map_err(|e| e.in_field(&format!("delivery_updates[{n}]")))?,
                 ),
             })
         })
@@ -660,7 +639,10 @@ pub(crate) fn background_from_wit(
             .identities
             .into_iter()
             .enumerate()
-            .map(|(n, i)| identity_from_wit(&format!("background.identities[{n}]"), i, options))
+            .map(|(n, i)| {
+                identity_from_wit(i, options)
+                    .map_err(|e| e.in_field(&format!("background.identities[{n}]")))
+            })
             .collect::<ModelResult<Vec<_>>>()?,
         links: b.links.into_iter().map(backoffice_link_from_wit).collect(),
         attributes: b.attributes.into_iter().collect(),
@@ -717,5 +699,138 @@ pub(crate) fn plugin_error_from_wit(e: wit::PluginError) -> PluginError {
         wit::PluginError::Permanent(s) => PluginError::Permanent(s),
         wit::PluginError::BadInput(s) => PluginError::BadInput(s),
         wit::PluginError::Unauthorized(s) => PluginError::Unauthorized(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use silta_model::ChannelAccountId;
+
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest::parse(
+            "manifest_version = 1\nid = \"test\"\nversion = \"0.1.0\"\nworlds = [\"channel\"]\n",
+            Path::new("test.toml"),
+        )
+        .expect("manifest")
+    }
+
+    fn event() -> InboundEvent {
+        InboundEvent {
+            channel_account: ChannelAccountId::new(),
+            received_at: Timestamp::now(),
+            transport: TransportMeta::Http {
+                method: "POST".into(),
+                path: "/hook".into(),
+                query: None,
+                headers: Vec::new(),
+            },
+            body: Vec::new(),
+        }
+    }
+
+    fn attachment(media_type: &str, url: Option<&str>) -> wit::Part {
+        wit::Part::Attachment(wit::Attachment {
+            filename: Some("a.pdf".into()),
+            media_type: media_type.into(),
+            size_bytes: None,
+            content_hash: None,
+            url: url.map(str::to_owned),
+            content: None,
+            content_id: None,
+            inline: false,
+        })
+    }
+
+    fn interaction(parts: Vec<wit::Part>) -> wit::Normalized {
+        wit::Normalized::Interaction(wit::Interaction {
+            kind: wit::InteractionKind::Message,
+            direction: wit::Direction::Inbound,
+            sender_role: wit::SenderRole::Customer,
+            sender: wit::Identity {
+                kind: wit::IdentityKind::Email,
+                value: "Aino@Example.COM".into(),
+                scope: wit::IdentityScope::Global,
+                assurance: wit::Assurance::ChannelAsserted,
+                display_name: Some(" Aino ".into()),
+            },
+            recipients: Vec::new(),
+            provider_message_id: "m-1".into(),
+            occurred_at: wit::Timestamp {
+                seconds: 1_700_000_000,
+                nanoseconds: 0,
+            },
+            subject: None,
+            parts,
+            thread_keys: Vec::new(),
+            email: None,
+            attributes: Vec::new(),
+        })
+    }
+
+    fn field_of_error(items: Vec<wit::Normalized>) -> String {
+        normalized_from_wit(items, &event(), &manifest(), &NormalizeOptions::default())
+            .expect_err("invalid output")
+            .field()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_valid_interaction_is_normalized() {
+        let out = normalized_from_wit(
+            vec![interaction(vec![wit::Part::Text("hi".into())])],
+            &event(),
+            &manifest(),
+            &NormalizeOptions::default(),
+        )
+        .expect("valid");
+        let Normalized::Interaction(n) = &out[0] else {
+            panic!("an interaction: {out:?}");
+        };
+        assert_eq!(n.sender.value(), "Aino@example.com");
+        assert_eq!(n.sender.display_name.as_deref(), Some("Aino"));
+    }
+
+    #[test]
+    fn errors_name_the_full_path_of_the_field() {
+        let good = || interaction(vec![wit::Part::Text("hi".into())]);
+        assert_eq!(
+            field_of_error(vec![
+                good(),
+                interaction(vec![
+                    wit::Part::Text("hi".into()),
+                    attachment("", Some("https://example.test/a.pdf")),
+                ]),
+            ]),
+            "interactions[1].parts[1].media_type"
+        );
+        assert_eq!(
+            field_of_error(vec![interaction(vec![attachment("application/pdf", None)])]),
+            "interactions[0].parts[0]"
+        );
+        let mut bad_sender = good();
+        if let wit::Normalized::Interaction(i) = &mut bad_sender {
+            i.sender.value = "not-an-email".into();
+        }
+        assert_eq!(
+            field_of_error(vec![bad_sender]),
+            "interactions[0].sender.value"
+        );
+        assert_eq!(
+            field_of_error(vec![wit::Normalized::DeliveryUpdate(wit::DeliveryUpdate {
+                provider_message_id: " ".into(),
+                state: wit::DeliveryState::Delivered,
+                provider_code: None,
+                detail: None,
+                occurred_at: wit::Timestamp {
+                    seconds: 0,
+                    nanoseconds: 0,
+                },
+            })]),
+            "delivery_updates[0].provider_message_id"
+        );
     }
 }

@@ -182,7 +182,7 @@ async fn invalid_plugin_output_is_rejected_naming_the_field() {
     {
         Err(Error::InvalidOutput { plugin, source }) => {
             assert_eq!(plugin.as_str(), "echo");
-            assert!(source.to_string().contains("sender"), "{source}");
+            assert_eq!(source.field(), "interactions[0].sender.value", "{source}");
         }
         other => panic!("expected invalid output, got {other:?}"),
     }
