@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{ACCOUNT, Config, KEY, Receiver, Silta, eventually, request, sign};
 
 /// Meta's App Secret and the verify token, as the operator configured them.
@@ -187,6 +187,99 @@ async fn provider_webhooks_need_their_signature_not_the_api_token() {
     silta.terminate().await;
 }
 
+/// WhatsApp shows the customer one chat with the business number. When an
+/// agent writes first there (the customer is known from another channel),
+/// the customer's answer names only the chat, and joins the conversation
+/// the agent's message began; a new conversation would split the exchange.
+#[tokio::test]
+async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
+    let mut silta = Silta::new(&config());
+    silta.start().await;
+
+    // The customer is known from the shop's webhook channel, with their
+    // WhatsApp number, and has never written on WhatsApp.
+    let known = silta
+        .ingest(
+            support::webhook(
+                "shop-1",
+                json!({ "kind": "whatsapp", "value": "358401234567", "verified": true }),
+                "Tilasin juuri.",
+            ),
+            KEY,
+        )
+        .await
+        .expect("ingest");
+    assert_eq!(known.status, 202, "{}", known.text());
+    let shop = silta.linked_interaction("shop-1").await;
+    let party = shop["party_id"].as_str().expect("party");
+
+    let first = silta
+        .post_json(
+            "/v1/messages",
+            &json!({ "party_id": party, "channel_account": "wa", "text": "Tilauksesi on matkalla." }),
+        )
+        .await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    let started = first.json()["conversation_id"]
+        .as_str()
+        .expect("conversation")
+        .to_owned();
+    assert_ne!(shop["conversation_id"], started.as_str());
+
+    let body = whatsapp_webhook();
+    let answered = request(
+        silta.port,
+        "POST",
+        "/v1/ingest/wa",
+        &[
+            ("content-type", "application/json"),
+            ("x-hub-signature-256", &sign(&body, APP_SECRET)),
+        ],
+        body,
+    )
+    .await
+    .expect("ingest");
+    assert_eq!(answered.status, 202, "{}", answered.text());
+    let answer = silta
+        .linked_interaction("wamid.HBgMMzU4NDAxMjM0NTY3FQIAEhggQTNBRjE2MDlBMDk3MkE4RTQ1AA==")
+        .await;
+    assert_eq!(answer["party_id"], party, "{answer}");
+    assert_eq!(answer["conversation_id"], started.as_str(), "{answer}");
+    assert_eq!(
+        answer["linking"]["conversation"]["rule"], "answer-to-new-conversation",
+        "{answer}"
+    );
+
+    // The conversation now holds the chat's key: the next message finds it
+    // by key.
+    let next = String::from_utf8(whatsapp_webhook())
+        .expect("UTF-8 fixture")
+        .replace(
+            "wamid.HBgMMzU4NDAxMjM0NTY3FQIAEhggQTNBRjE2MDlBMDk3MkE4RTQ1AA==",
+            "wamid.NEXT",
+        );
+    let answered = request(
+        silta.port,
+        "POST",
+        "/v1/ingest/wa",
+        &[
+            ("content-type", "application/json"),
+            ("x-hub-signature-256", &sign(next.as_bytes(), APP_SECRET)),
+        ],
+        next.into_bytes(),
+    )
+    .await
+    .expect("ingest");
+    assert_eq!(answered.status, 202, "{}", answered.text());
+    let later = silta.linked_interaction("wamid.NEXT").await;
+    assert_eq!(later["conversation_id"], started.as_str(), "{later}");
+    assert_eq!(
+        later["linking"]["conversation"]["rule"], "thread-key",
+        "{later}"
+    );
+    silta.terminate().await;
+}
+
 /// Interactions in the store, seen through the API (after a moment for
 /// anything accepted to be linked).
 async fn interactions(silta: &Silta) -> usize {
@@ -293,6 +386,43 @@ ingest_auth = "provider-signature"
         sent_step["provider_message_id"], "123456789:77",
         "the provider's id for the sent message: {sent}"
     );
+
+    // Telegram shows the customer one chat with the bot, so a new message to
+    // them (`POST /v1/messages`) continues their conversation, and their
+    // next message, which names only the chat, lands beside it.
+    let party = inbound["party_id"].as_str().expect("party");
+    let proactive = silta
+        .post_json(
+            "/v1/messages",
+            &json!({ "party_id": party, "channel_account": "tg", "text": "Paketti on noudettavissa." }),
+        )
+        .await;
+    assert_eq!(proactive.status, 202, "{}", proactive.text());
+    assert_eq!(
+        proactive.json()["conversation_id"],
+        conversation,
+        "a new message continues the chat's conversation"
+    );
+    let next = String::from_utf8(update.clone())
+        .expect("UTF-8 fixture")
+        .replace("\"message_id\": 41", "\"message_id\": 42")
+        .replace("836120001", "836120002");
+    assert!(next.contains("\"message_id\": 42"), "{next}");
+    let answered = request(
+        port,
+        "POST",
+        "/v1/ingest/tg",
+        &[
+            ("content-type", "application/json"),
+            ("x-telegram-bot-api-secret-token", TELEGRAM_SECRET),
+        ],
+        next.into_bytes(),
+    )
+    .await
+    .expect("ingest");
+    assert_eq!(answered.status, 202, "{}", answered.text());
+    let answer = silta.linked_interaction("123456789:42").await;
+    assert_eq!(answer["conversation_id"], conversation, "{answer}");
 
     // The token is in no answer and no log line.
     assert!(!sent.to_string().contains(BOT_TOKEN));

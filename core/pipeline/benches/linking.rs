@@ -24,7 +24,7 @@ use silta_model::{
     NormalizeOptions, Party, ThreadKey, Timestamp,
 };
 use silta_pipeline::linking::{
-    LinkOptions, Linked, Sender as LinkSender, link_interaction, resolve_parties,
+    LinkChannel, LinkOptions, Linked, Sender as LinkSender, link_interaction, resolve_parties,
 };
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
 use silta_store::{Store, transact};
@@ -304,8 +304,11 @@ impl Workload {
                     tx,
                     interaction,
                     &resolved[&key],
-                    account,
-                    "bench",
+                    &LinkChannel {
+                        id: account,
+                        name: "bench",
+                        per_contact: false,
+                    },
                     None,
                     &options,
                 )

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use silta_model::{ChannelAccountId, IdentityKey, PartyId, Timestamp};
 use silta_runtime::contract::{InboundEvent, Normalized, TransportMeta};
+use silta_runtime::manifest::Threading;
 use silta_runtime::{Error as RuntimeError, PluginError};
 use silta_store::records::{
     DeadLetterSource, JournalEntry, JournalState, MailboxCheckpoint, NewDeadLetter, NewJournalEntry,
@@ -649,8 +650,12 @@ async fn link_job(tx: &mut dyn StoreTx, mut job: Job, link: &LinkOptions) -> Res
                     tx,
                     normalized.interaction,
                     &resolution,
-                    account,
-                    &job.channel.record.name,
+                    &linking::LinkChannel {
+                        id: account,
+                        name: &job.channel.record.name,
+                        per_contact: job.channel.plugin.manifest().threading
+                            == Threading::PerContact,
+                    },
                     Some(job.seq),
                     link,
                 )

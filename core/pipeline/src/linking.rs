@@ -6,9 +6,13 @@
 //! 2. **Party**: the sender's identity is resolved by the rules of
 //!    [`identity_resolution`](crate::identity_resolution) ([`resolve_parties`]).
 //! 3. **Conversation**: the first of the interaction's thread keys that a
-//!    conversation on the same channel account already holds decides it;
-//!    otherwise a new conversation starts. The conversation claims the new
-//!    keys, and the message's own provider id, so replies to it find it.
+//!    conversation on the same channel account already holds decides it.
+//!    Otherwise, on a channel that shows each contact one thread
+//!    (`threading = "per-contact"`: a chat app), a conversation we started
+//!    with a message to this sender, who has not written in it yet, takes
+//!    their answer; otherwise a new conversation starts. The conversation
+//!    claims the new keys, and the message's own provider id, so replies to
+//!    it find it.
 //! 4. **Case**: the conversation's case while it is open; otherwise the
 //!    party's open case, if it saw activity within the case window (so a
 //!    message on a new channel joins the matter the customer already has
@@ -22,8 +26,8 @@ use std::collections::HashMap;
 
 use silta_model::{
     Case, CaseId, CaseStatus, ChannelAccountId, Conversation, ConversationId, DeliveryEvent,
-    DeliveryUpdate, Identity, IdentityKey, Interaction, LinkDecision, LinkingExplanation, PartyId,
-    ThreadKey,
+    DeliveryUpdate, Direction, Identity, IdentityKey, Interaction, LinkDecision,
+    LinkingExplanation, PartyId, ThreadKey,
 };
 use silta_store::StoreTx;
 use silta_store::records::NewEvent;
@@ -106,16 +110,28 @@ pub async fn resolve_parties(
     Ok(resolved)
 }
 
-/// Link one normalized interaction from `channel_account` to `party`.
+/// The channel account an interaction came in on, as linking sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkChannel<'a> {
+    /// The channel account.
+    pub id: ChannelAccountId,
+    /// Its name, for the events.
+    pub name: &'a str,
+    /// Its plugin shows each contact one thread (`threading =
+    /// "per-contact"` in the manifest).
+    pub per_contact: bool,
+}
+
+/// Link one normalized interaction from `channel` to `party`.
 pub async fn link_interaction(
     tx: &mut dyn StoreTx,
     mut interaction: Interaction,
     resolution: &Resolution,
-    channel_account: ChannelAccountId,
-    channel_name: &str,
+    channel: &LinkChannel<'_>,
     journal_seq: Option<i64>,
     options: &LinkOptions,
 ) -> Result<Linked> {
+    let channel_account = channel.id;
     let party = resolution.party;
     if let Some(existing) = tx
         .interaction_by_idempotency_key(&interaction.idempotency_key)
@@ -131,11 +147,27 @@ pub async fn link_interaction(
         .conversation_by_thread_keys(channel_account, &interaction.thread_keys)
         .await?;
     let matched_key = found.as_ref().map(|(_, key)| key.clone());
-    let (mut conversation, mut reason, conversation_is_new) = match found {
+    let found = match found {
         Some((conversation, key)) => {
             let reason = format!("conversation {} holds thread key {key:?}", conversation.id);
-            (conversation, reason, false)
+            Some((conversation, reason, "thread-key"))
         }
+        None if channel.per_contact => {
+            awaiting_answer(tx, party, channel_account, &interaction.sender)
+                .await?
+                .map(|conversation| {
+                    let reason = format!(
+                        "conversation {} began with our message to this sender, who had not \
+                         written in it yet (the channel shows each contact one thread)",
+                        conversation.id
+                    );
+                    (conversation, reason, "answer-to-new-conversation")
+                })
+        }
+        None => None,
+    };
+    let (mut conversation, mut reason, rule, conversation_is_new) = match found {
+        Some((conversation, reason, rule)) => (conversation, reason, rule, false),
         None => {
             let conversation = Conversation {
                 id: ConversationId::new(),
@@ -154,7 +186,7 @@ pub async fn link_interaction(
                 "new conversation: no conversation holds any of the message's thread keys"
                     .to_owned()
             };
-            (conversation, reason, true)
+            (conversation, reason, "new-conversation", true)
         }
     };
     // The keys this message adds; the matched one is held already.
@@ -175,12 +207,7 @@ pub async fn link_interaction(
     conversation.last_activity_at = conversation.last_activity_at.max(interaction.occurred_at);
 
     let conversation_decision = LinkDecision {
-        rule: if conversation_is_new {
-            "new-conversation"
-        } else {
-            "thread-key"
-        }
-        .to_owned(),
+        rule: rule.to_owned(),
         identity: None,
         thread_key: matched_key.clone(),
         detail: reason.clone(),
@@ -195,8 +222,8 @@ pub async fn link_interaction(
         at.max(interaction.occurred_at)
     }));
     match interaction.direction {
-        silta_model::Direction::Inbound => case.last_inbound_channel = Some(channel_account),
-        silta_model::Direction::Outbound => case.last_outbound_channel = Some(channel_account),
+        Direction::Inbound => case.last_inbound_channel = Some(channel_account),
+        Direction::Outbound => case.last_outbound_channel = Some(channel_account),
     }
     conversation.case_id = Some(case.id);
     reason.push_str("; ");
@@ -227,7 +254,7 @@ pub async fn link_interaction(
     if conversation_is_new {
         pending_events.push(events::conversation_started(&conversation));
     }
-    pending_events.push(events::interaction_created(&interaction, channel_name));
+    pending_events.push(events::interaction_created(&interaction, channel.name));
     for event in &pending_events {
         tx.append_event(event).await?;
     }
@@ -237,6 +264,43 @@ pub async fn link_interaction(
         conversation: conversation.id,
         case: case.id,
     })
+}
+
+/// The newest conversation of `party` on `account` (in its open case) that
+/// began with a message from us to `sender` and has no message from them
+/// yet: on a channel with one thread per contact, where their answer
+/// belongs although it names only the chat.
+async fn awaiting_answer(
+    tx: &mut dyn StoreTx,
+    party: PartyId,
+    account: ChannelAccountId,
+    sender: &IdentityKey,
+) -> Result<Option<Conversation>> {
+    let Some(case) = tx.open_case_of_party(party).await? else {
+        return Ok(None);
+    };
+    let mut found: Option<Conversation> = None;
+    for id in case.conversation_ids {
+        let Some(conversation) = tx.conversation(id).await? else {
+            continue;
+        };
+        if conversation.channel_account_id != account
+            || found
+                .as_ref()
+                .is_some_and(|f| f.last_activity_at >= conversation.last_activity_at)
+            || tx
+                .latest_interaction(id, Direction::Inbound)
+                .await?
+                .is_some()
+        {
+            continue;
+        }
+        let ours = tx.latest_interaction(id, Direction::Outbound).await?;
+        if ours.is_some_and(|message| message.recipients.contains(sender)) {
+            found = Some(conversation);
+        }
+    }
+    Ok(found)
 }
 
 async fn choose_case(

@@ -131,7 +131,7 @@ impl Outbound {
             let has_inbound = transact(&*self.store, move |tx| {
                 Box::pin(async move {
                     Ok(tx
-                        .latest_inbound_interaction(conv.id)
+                        .latest_interaction(conv.id, Direction::Inbound)
                         .await?
                         .map(|_| conv.id))
                 })
@@ -178,7 +178,7 @@ impl Outbound {
                     Ok(channel) => channel,
                     Err(err) => return Ok(Err(err)),
                 };
-                let Some(last) = tx.latest_inbound_interaction(conv.id).await? else {
+                let Some(last) = tx.latest_interaction(conv.id, Direction::Inbound).await? else {
                     return Ok(Err(PipelineError::Invalid(format!(
                         "conversation {conversation} has no inbound message to reply to; \
                          send a new message with POST /v1/messages"
@@ -378,7 +378,7 @@ impl Outbound {
                         continue;
                     }
                     let wrote_here = tx
-                        .latest_inbound_interaction(conv.id)
+                        .latest_interaction(conv.id, Direction::Inbound)
                         .await?
                         .is_some_and(|last| last.sender == recipient);
                     if wrote_here {

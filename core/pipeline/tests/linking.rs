@@ -9,7 +9,9 @@ use silta_model::{
     Assurance, ChannelAccountId, Identity, IdentityKind, Interaction, ThreadKey, Timestamp,
 };
 use silta_pipeline::identity_resolution::Resolution;
-use silta_pipeline::linking::{LinkOptions, Linked, Sender, link_interaction, resolve_parties};
+use silta_pipeline::linking::{
+    LinkChannel, LinkOptions, Linked, Sender, link_interaction, resolve_parties,
+};
 use silta_store::sqlite::{SqliteOptions, SqliteStore};
 use silta_store::{Store, transact};
 use support::identity;
@@ -48,8 +50,11 @@ async fn link(
                 tx,
                 interaction,
                 &party,
-                account,
-                "chat",
+                &LinkChannel {
+                    id: account,
+                    name: "chat",
+                    per_contact: false,
+                },
                 None,
                 &LinkOptions::default(),
             )

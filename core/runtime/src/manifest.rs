@@ -87,7 +87,8 @@ impl fmt::Display for PluginId {
 }
 
 /// How a channel keeps its conversations, which decides where a new
-/// outbound message to a contact goes (`threading` in the manifest).
+/// outbound message to a contact goes, and where their answer goes
+/// (`threading` in the manifest).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Threading {
@@ -98,7 +99,8 @@ pub enum Threading {
     /// The provider has one thread per contact (a web chat visitor's
     /// widget, a messaging app's chat): a new message to a contact who has
     /// written on the channel account continues their latest conversation
-    /// there, where they will see it.
+    /// there, where they will see it; and when we began a conversation
+    /// with a contact, their answer (which names only the chat) joins it.
     PerContact,
 }
 

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use futures_util::future::BoxFuture;
 use silta_model::{
     BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
-    IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, MergeId, MergeRecord, Party,
-    PartyId, PartyRecords, ThreadKey, Timestamp,
+    Direction, IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, MergeId,
+    MergeRecord, Party, PartyId, PartyRecords, ThreadKey, Timestamp,
 };
 use tokio::sync::watch;
 
@@ -204,10 +204,11 @@ pub trait StoreTx: Send {
     ) -> Result<Option<Interaction>>;
     /// An interaction.
     async fn interaction(&mut self, id: InteractionId) -> Result<Option<Interaction>>;
-    /// The newest inbound interaction of a conversation.
-    async fn latest_inbound_interaction(
+    /// The newest interaction of a conversation that went `direction`.
+    async fn latest_interaction(
         &mut self,
         conversation: ConversationId,
+        direction: Direction,
     ) -> Result<Option<Interaction>>;
     /// A party's identities.
     async fn party_identities(&mut self, party: PartyId) -> Result<Vec<Identity>>;

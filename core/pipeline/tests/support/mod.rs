@@ -9,7 +9,9 @@ use silta_model::{
     Interaction, InteractionId, InteractionKind, NormalizeOptions, Part, Provenance, SenderRole,
     Timestamp,
 };
-use silta_pipeline::linking::{LinkOptions, Linked, Sender, link_interaction, resolve_parties};
+use silta_pipeline::linking::{
+    LinkChannel, LinkOptions, Linked, Sender, link_interaction, resolve_parties,
+};
 use silta_store::{Store, StoreError, transact};
 
 /// A pipeline error as the store error that aborts a unit of work.
@@ -93,8 +95,11 @@ pub async fn receive(
                 tx,
                 interaction,
                 &resolved[&key],
-                account,
-                "test",
+                &LinkChannel {
+                    id: account,
+                    name: "test",
+                    per_contact: false,
+                },
                 None,
                 &options,
             )

@@ -7,8 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use serde::de::DeserializeOwned;
 use silta_model::{
     BackofficeLink, Case, CaseId, ChannelAccountId, ContentHash, Conversation, ConversationId,
-    IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, MergeId, MergeRecord, Party,
-    PartyId, PartyRecords, ThreadKey, Timestamp,
+    Direction, IdempotencyKey, Identity, IdentityKey, Interaction, InteractionId, MergeId,
+    MergeRecord, Party, PartyId, PartyRecords, ThreadKey, Timestamp,
 };
 
 use crate::error::{Result, StoreError};
@@ -404,16 +404,20 @@ impl StoreTx for SqliteTx<'_> {
         )
     }
 
-    async fn latest_inbound_interaction(
+    async fn latest_interaction(
         &mut self,
         conversation: ConversationId,
+        direction: Direction,
     ) -> Result<Option<Interaction>> {
         self.doc(
-            "find latest inbound interaction",
+            "find latest interaction",
             "interaction",
-            "SELECT id, data FROM interactions WHERE conversation_id = ? AND direction = 'inbound' \
+            "SELECT id, data FROM interactions WHERE conversation_id = ? AND direction = ? \
              ORDER BY occurred_ms DESC, id DESC LIMIT 1",
-            [conversation.to_string()],
+            [
+                conversation.to_string(),
+                rows::direction(direction).to_owned(),
+            ],
         )
     }
 
