@@ -174,7 +174,9 @@ pub async fn reply(
 
 /// Send a new message to a party on a chosen channel account. It starts a
 /// conversation, except on a channel with one thread per contact (web
-/// chat), where it continues the conversation the recipient last wrote in.
+/// chat, WhatsApp, Telegram, Messenger, SMS), where it continues the
+/// recipient's conversation there: the one they last wrote in, or the one
+/// we began with them that they have not answered yet.
 #[utoipa::path(post, path = "/v1/messages",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe")),
     request_body = NewMessageBody,

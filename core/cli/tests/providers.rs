@@ -225,6 +225,15 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
         .expect("conversation")
         .to_owned();
     assert_ne!(shop["conversation_id"], started.as_str());
+    // A second message before they answer goes into the same chat.
+    let second = silta
+        .post_json(
+            "/v1/messages",
+            &json!({ "party_id": party, "channel_account": "wa", "text": "Seurantakoodi: JJFI123." }),
+        )
+        .await;
+    assert_eq!(second.status, 202, "{}", second.text());
+    assert_eq!(second.json()["conversation_id"], started.as_str());
 
     let body = whatsapp_webhook();
     let answered = request(

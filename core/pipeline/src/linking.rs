@@ -279,8 +279,40 @@ async fn awaiting_answer(
     let Some(case) = tx.open_case_of_party(party).await? else {
         return Ok(None);
     };
+    let found = contact_conversation(
+        tx,
+        case.conversation_ids,
+        account,
+        sender,
+        ContactWrote::NotYet,
+    )
+    .await?;
+    Ok(found)
+}
+
+/// Which conversations [`contact_conversation`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContactWrote {
+    /// Only those where we wrote to the contact and they have not answered.
+    NotYet,
+    /// Those too, and those where the contact wrote last among inbound
+    /// messages.
+    NotYetOrLast,
+}
+
+/// The newest of `conversations` on `account` that is with `contact` on a
+/// channel with one thread per contact: they sent its newest inbound
+/// message (with [`ContactWrote::NotYetOrLast`]), or it has none and our
+/// newest message in it went to them.
+pub(crate) async fn contact_conversation(
+    tx: &mut dyn StoreTx,
+    conversations: Vec<ConversationId>,
+    account: ChannelAccountId,
+    contact: &IdentityKey,
+    wrote: ContactWrote,
+) -> silta_store::Result<Option<Conversation>> {
     let mut found: Option<Conversation> = None;
-    for id in case.conversation_ids {
+    for id in conversations {
         let Some(conversation) = tx.conversation(id).await? else {
             continue;
         };
@@ -288,15 +320,17 @@ async fn awaiting_answer(
             || found
                 .as_ref()
                 .is_some_and(|f| f.last_activity_at >= conversation.last_activity_at)
-            || tx
-                .latest_interaction(id, Direction::Inbound)
-                .await?
-                .is_some()
         {
             continue;
         }
-        let ours = tx.latest_interaction(id, Direction::Outbound).await?;
-        if ours.is_some_and(|message| message.recipients.contains(sender)) {
+        let with_contact = match tx.latest_interaction(id, Direction::Inbound).await? {
+            Some(theirs) => wrote == ContactWrote::NotYetOrLast && theirs.sender == *contact,
+            None => tx
+                .latest_interaction(id, Direction::Outbound)
+                .await?
+                .is_some_and(|ours| ours.recipients.contains(contact)),
+        };
+        if with_contact {
             found = Some(conversation);
         }
     }

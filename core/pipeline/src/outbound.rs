@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 
 use crate::channels::{ChannelAccount, Channels};
 use crate::error::{PipelineError, Result};
+use crate::linking::{ContactWrote, contact_conversation};
 use crate::{enrichment, events};
 
 /// A message to send.
@@ -239,9 +240,13 @@ impl Outbound {
     ) -> Result<Submitted> {
         self.check_message(&message).await?;
         let channel = self.channels.get(&target.channel_account)?;
-        if let Some(conversation) = self.continued_conversation(&target, &channel).await? {
-            return self.reply(conversation, message, idempotency_key).await;
-        }
+        let continued = match self.continued_conversation(&target, &channel).await? {
+            Some(Continued::Answered(conversation)) => {
+                return self.reply(conversation, message, idempotency_key).await;
+            }
+            Some(Continued::Unanswered(conversation)) => Some(conversation),
+            None => None,
+        };
         let backoffice = Arc::clone(&self.backoffice_plugins);
         let request_hash = hash_request(&(
             "new",
@@ -269,6 +274,31 @@ impl Outbound {
                     Ok(recipient) => recipient,
                     Err(err) => return Ok(Err(err)),
                 };
+                if let Some(id) = continued
+                    && let Some(mut conv) = tx.conversation(id).await?
+                {
+                    let case_id = match conv.case_id {
+                        Some(case) => case,
+                        None => open_or_new_case(tx, party.id, target.case, &mut conv).await?,
+                    };
+                    let outbound = OutboundMessage {
+                        subject: message.subject.clone().or_else(|| conv.subject.clone()),
+                        ..new_outbound(&channel, recipient, &message)
+                    };
+                    let key = idempotency_key
+                        .as_deref()
+                        .map(|k| (k, request_hash.as_str()));
+                    return Ok(Ok(queue(
+                        tx,
+                        &channel,
+                        &mut conv,
+                        case_id,
+                        outbound,
+                        key,
+                        &backoffice,
+                    )
+                    .await?));
+                }
                 let now = Timestamp::now();
                 let mut conv = Conversation {
                     id: ConversationId::new(),
@@ -282,18 +312,7 @@ impl Outbound {
                     last_activity_at: now,
                 };
                 let case_id = open_or_new_case(tx, party.id, target.case, &mut conv).await?;
-                let outbound = OutboundMessage {
-                    channel_account: channel.record.id.to_string(),
-                    interaction_id: InteractionId::new(),
-                    recipient,
-                    sender: None,
-                    subject: message.subject.clone(),
-                    parts: message.parts.clone(),
-                    thread_keys: Vec::new(),
-                    reply_to_provider_message_id: None,
-                    reply_to_email: None,
-                    reply_token: new_reply_token(),
-                };
+                let outbound = new_outbound(&channel, recipient, &message);
                 tx.append_event(&events::conversation_started(&conv))
                     .await?;
                 let key = idempotency_key
@@ -314,6 +333,36 @@ impl Outbound {
         .await??;
         self.sent.notify_one();
         Ok(submitted)
+    }
+}
+
+/// The conversation with a contact that a new message to them continues.
+#[derive(Debug, Clone, Copy)]
+enum Continued {
+    /// They wrote in it last: the message is a reply to them.
+    Answered(ConversationId),
+    /// We began it and they have not answered yet: the message follows ours.
+    Unanswered(ConversationId),
+}
+
+/// A message that starts an exchange with `recipient` (no thread keys and
+/// nothing to reply to), with a fresh reply token.
+fn new_outbound(
+    channel: &ChannelAccount,
+    recipient: Identity,
+    message: &NewMessage,
+) -> OutboundMessage {
+    OutboundMessage {
+        channel_account: channel.record.id.to_string(),
+        interaction_id: InteractionId::new(),
+        recipient,
+        sender: None,
+        subject: message.subject.clone(),
+        parts: message.parts.clone(),
+        thread_keys: Vec::new(),
+        reply_to_provider_message_id: None,
+        reply_to_email: None,
+        reply_token: new_reply_token(),
     }
 }
 
@@ -338,13 +387,14 @@ impl Outbound {
     /// (`threading = "per-contact"`: a web chat visitor's widget, a
     /// messaging app's chat) shows the contact a single thread, so the
     /// message goes into the latest conversation on that channel account
-    /// that the recipient wrote in; a web chat visitor could never see a
+    /// with the recipient (they wrote last in it, or we wrote to them and
+    /// they have not answered yet); a web chat visitor could never see a
     /// new one. `None`: start a conversation.
     async fn continued_conversation(
         &self,
         target: &Proactive,
         channel: &ChannelAccount,
-    ) -> Result<Option<ConversationId>> {
+    ) -> Result<Option<Continued>> {
         if channel.plugin.manifest().threading != Threading::PerContact {
             return Ok(None);
         }
@@ -365,27 +415,26 @@ impl Outbound {
         let recipient = recipient.key();
         let found = transact(&*self.store, move |tx| {
             Box::pin(async move {
-                let mut latest: Option<Conversation> = None;
-                for id in conversations {
-                    let Some(conv) = tx.conversation(id).await? else {
-                        continue;
-                    };
-                    if conv.channel_account_id != account
-                        || latest
-                            .as_ref()
-                            .is_some_and(|l| l.last_activity_at >= conv.last_activity_at)
-                    {
-                        continue;
-                    }
-                    let wrote_here = tx
-                        .latest_interaction(conv.id, Direction::Inbound)
-                        .await?
-                        .is_some_and(|last| last.sender == recipient);
-                    if wrote_here {
-                        latest = Some(conv);
-                    }
-                }
-                Ok(latest.map(|conv| conv.id))
+                let found = contact_conversation(
+                    tx,
+                    conversations,
+                    account,
+                    &recipient,
+                    ContactWrote::NotYetOrLast,
+                )
+                .await?;
+                let Some(conv) = found else {
+                    return Ok(None);
+                };
+                let answered = tx
+                    .latest_interaction(conv.id, Direction::Inbound)
+                    .await?
+                    .is_some();
+                Ok(Some(if answered {
+                    Continued::Answered(conv.id)
+                } else {
+                    Continued::Unanswered(conv.id)
+                }))
             })
         })
         .await?;

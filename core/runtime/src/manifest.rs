@@ -97,10 +97,11 @@ pub enum Threading {
     #[default]
     PerThread,
     /// The provider has one thread per contact (a web chat visitor's
-    /// widget, a messaging app's chat): a new message to a contact who has
-    /// written on the channel account continues their latest conversation
-    /// there, where they will see it; and when we began a conversation
-    /// with a contact, their answer (which names only the chat) joins it.
+    /// widget, a messaging app's chat): a new message to a contact
+    /// continues their conversation on the channel account (the one they
+    /// last wrote in, or the one we began that they have not answered),
+    /// where they will see it; and when we began a conversation with a
+    /// contact, their answer (which names only the chat) joins it.
     PerContact,
 }
 
