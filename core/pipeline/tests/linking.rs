@@ -6,7 +6,8 @@ mod support;
 use std::sync::Arc;
 
 use silta_model::{
-    Assurance, ChannelAccountId, Identity, IdentityKind, Interaction, ThreadKey, Timestamp,
+    Assurance, ChannelAccountId, Direction, Identity, IdentityKind, Interaction, SenderRole,
+    ThreadKey, Timestamp,
 };
 use silta_pipeline::identity_resolution::Resolution;
 use silta_pipeline::linking::{
@@ -43,6 +44,18 @@ async fn link(
     party: &Resolution,
     account: ChannelAccountId,
 ) -> anyhow::Result<Linked> {
+    link_on(store, interaction, party, account, false).await
+}
+
+/// Links on a channel whose plugin shows each contact one thread when
+/// `per_contact`.
+async fn link_on(
+    store: &dyn Store,
+    interaction: Interaction,
+    party: &Resolution,
+    account: ChannelAccountId,
+    per_contact: bool,
+) -> anyhow::Result<Linked> {
     let party = party.clone();
     Ok(transact(store, move |tx| {
         Box::pin(async move {
@@ -53,7 +66,7 @@ async fn link(
                 &LinkChannel {
                     id: account,
                     name: "chat",
-                    per_contact: false,
+                    per_contact,
                 },
                 None,
                 &LinkOptions::default(),
@@ -165,5 +178,153 @@ async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_mes
     )?;
     let linked = link(&*store, other, &party, account).await?;
     assert_ne!(conversation_of(&linked), conversation_id);
+    Ok(())
+}
+
+/// Our first message to `recipient`, as the outbound path stores it: no
+/// thread keys the provider would echo.
+fn ours_to(
+    account: ChannelAccountId,
+    id: &str,
+    recipient: &Identity,
+) -> anyhow::Result<Interaction> {
+    let mut interaction = support::message(account, "silta", id, recipient, Timestamp::now())?;
+    interaction.direction = Direction::Outbound;
+    interaction.sender_role = SenderRole::Agent;
+    interaction.sender = identity(
+        IdentityKind::Custom("silta_channel_account".into()),
+        "wa",
+        Assurance::ChannelAttested,
+    )?
+    .key();
+    interaction.recipients = vec![recipient.key()];
+    Ok(interaction)
+}
+
+fn rule_of(store_interaction: &Interaction) -> String {
+    store_interaction
+        .linking
+        .as_ref()
+        .map(|l| l.conversation.rule.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn on_a_chat_channel_the_contacts_answer_joins_the_conversation_we_began()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("silta.db"), &SqliteOptions::default()).await?);
+    let account = ChannelAccountId::new();
+    let aino = identity(
+        IdentityKind::Whatsapp,
+        "+358401234567",
+        Assurance::ChannelAttested,
+    )?;
+    // Her second number: the same party, another chat.
+    let work = identity(
+        IdentityKind::Whatsapp,
+        "+358409876543",
+        Assurance::ChannelAttested,
+    )?;
+    let identities = vec![Sender {
+        identity: aino.clone(),
+        plugin: "whatsapp".into(),
+        channel_account: account,
+    }];
+    let parties = transact(&*store, move |tx| {
+        Box::pin(async move {
+            resolve_parties(tx, &identities)
+                .await
+                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
+        })
+    })
+    .await?;
+    let party = parties[&(aino.key(), account)].clone();
+    let chat = |who: &Identity| {
+        vec![ThreadKey::ProviderThread(format!(
+            "wa:{}",
+            who.key().value()
+        ))]
+    };
+
+    let began = conversation_of(
+        &link_on(
+            &*store,
+            ours_to(account, "ours-1", &aino)?,
+            &party,
+            account,
+            true,
+        )
+        .await?,
+    );
+
+    // A message from her other number is another chat: not an answer to
+    // a message sent to the first.
+    let other = link_on(
+        &*store,
+        message(account, "w-1", &work, chat(&work))?,
+        &party,
+        account,
+        true,
+    )
+    .await?;
+    assert_ne!(conversation_of(&other), began);
+
+    // On a channel without one thread per contact, nothing but thread keys
+    // joins a conversation.
+    let elsewhere = ChannelAccountId::new();
+    let ours = conversation_of(
+        &link_on(
+            &*store,
+            ours_to(elsewhere, "ours-2", &aino)?,
+            &party,
+            elsewhere,
+            false,
+        )
+        .await?,
+    );
+    let answer = link_on(
+        &*store,
+        message(elsewhere, "a-0", &aino, chat(&aino))?,
+        &party,
+        elsewhere,
+        false,
+    )
+    .await?;
+    assert_ne!(conversation_of(&answer), ours);
+
+    // Her answer names only the chat, and joins the conversation we began.
+    let answer = link_on(
+        &*store,
+        message(account, "a-1", &aino, chat(&aino))?,
+        &party,
+        account,
+        true,
+    )
+    .await?;
+    assert_eq!(conversation_of(&answer), began);
+    let Linked::Created { interaction, .. } = answer else {
+        unreachable!()
+    };
+    let stored = store.interaction(interaction).await?.expect("stored");
+    assert_eq!(rule_of(&stored), "answer-to-new-conversation");
+
+    // The conversation holds the chat's key now; a later message finds it
+    // by key, and the conversation is no longer waiting for an answer.
+    let later = link_on(
+        &*store,
+        message(account, "a-2", &aino, chat(&aino))?,
+        &party,
+        account,
+        true,
+    )
+    .await?;
+    assert_eq!(conversation_of(&later), began);
+    let Linked::Created { interaction, .. } = later else {
+        unreachable!()
+    };
+    let stored = store.interaction(interaction).await?.expect("stored");
+    assert_eq!(rule_of(&stored), "thread-key");
     Ok(())
 }
