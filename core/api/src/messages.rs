@@ -145,7 +145,9 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T
         .map_err(|err| ApiError::bad_request(format!("request body: {err}")))
 }
 
-/// Reply in a conversation, to its customer, on its channel.
+/// Reply in a conversation, to its customer, on its channel. In a
+/// conversation we began that the customer has not answered yet, the
+/// message follows ours, to the same recipient.
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages",
     params(("id" = String, Path, description = "Conversation id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe")),

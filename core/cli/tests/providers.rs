@@ -234,6 +234,20 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
         .await;
     assert_eq!(second.status, 202, "{}", second.text());
     assert_eq!(second.json()["conversation_id"], started.as_str());
+    // So does an agent's follow-up in the conversation itself.
+    let follow_up = silta.reply(&started, "Paketti on perillä huomenna.").await;
+    let follow_up = silta
+        .get_json(&format!("/v1/interactions/{follow_up}"))
+        .await;
+    assert_eq!(
+        follow_up["conversation_id"],
+        started.as_str(),
+        "{follow_up}"
+    );
+    assert_eq!(
+        follow_up["recipients"][0]["value"], "+358401234567",
+        "{follow_up}"
+    );
 
     let body = whatsapp_webhook();
     let answered = request(

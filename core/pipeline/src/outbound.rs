@@ -151,7 +151,9 @@ impl Outbound {
         self.send_new(target, message, idempotency_key).await
     }
 
-    /// Queue a reply in `conversation` to its customer.
+    /// Queue a reply in `conversation` to its customer; in a conversation
+    /// we began that they have not answered yet, a follow-up to our
+    /// message, to the same recipient.
     pub async fn reply(
         &self,
         conversation: ConversationId,
@@ -179,35 +181,48 @@ impl Outbound {
                     Ok(channel) => channel,
                     Err(err) => return Ok(Err(err)),
                 };
-                let Some(last) = tx.latest_interaction(conv.id, Direction::Inbound).await? else {
-                    return Ok(Err(PipelineError::Invalid(format!(
-                        "conversation {conversation} has no inbound message to reply to; \
-                         send a new message with POST /v1/messages"
-                    ))));
-                };
-                let Some(recipient) = answer_recipient(tx, &last).await? else {
-                    return Ok(Err(PipelineError::Invalid(format!(
-                        "the sender of interaction {} is not a stored identity",
-                        last.id
-                    ))));
+                let outbound = match tx.latest_interaction(conv.id, Direction::Inbound).await? {
+                    Some(last) => {
+                        let Some(recipient) = answer_recipient(tx, &last).await? else {
+                            return Ok(Err(PipelineError::Invalid(format!(
+                                "the sender of interaction {} is not a stored identity",
+                                last.id
+                            ))));
+                        };
+                        OutboundMessage {
+                            channel_account: channel.record.id.to_string(),
+                            interaction_id: InteractionId::new(),
+                            recipient,
+                            sender: None,
+                            subject: message.subject.clone().or_else(|| conv.subject.clone()),
+                            parts: message.parts.clone(),
+                            thread_keys: reply_thread_keys(&conv, &last),
+                            reply_to_provider_message_id: Some(
+                                last.idempotency_key.provider_message_id().to_owned(),
+                            ),
+                            reply_to_email: last.email.clone(),
+                            reply_token: new_reply_token(),
+                        }
+                    }
+                    // We began it and they have not answered: a follow-up
+                    // to whom our last message went.
+                    None => {
+                        let Some(recipient) = follow_up_recipient(tx, conv.id).await? else {
+                            return Ok(Err(PipelineError::Invalid(format!(
+                                "conversation {conversation} has no message from the customer \
+                                 and none from us to a stored identity; send a new message \
+                                 with POST /v1/messages"
+                            ))));
+                        };
+                        OutboundMessage {
+                            subject: message.subject.clone().or_else(|| conv.subject.clone()),
+                            ..new_outbound(&channel, recipient, &message)
+                        }
+                    }
                 };
                 let case_id = match conv.case_id {
                     Some(case) => case,
                     None => open_or_new_case(tx, conv.party_id, None, &mut conv).await?,
-                };
-                let outbound = OutboundMessage {
-                    channel_account: channel.record.id.to_string(),
-                    interaction_id: InteractionId::new(),
-                    recipient,
-                    sender: None,
-                    subject: message.subject.clone().or_else(|| conv.subject.clone()),
-                    parts: message.parts.clone(),
-                    thread_keys: reply_thread_keys(&conv, &last),
-                    reply_to_provider_message_id: Some(
-                        last.idempotency_key.provider_message_id().to_owned(),
-                    ),
-                    reply_to_email: last.email.clone(),
-                    reply_token: new_reply_token(),
                 };
                 let key = idempotency_key
                     .as_deref()
@@ -240,13 +255,9 @@ impl Outbound {
     ) -> Result<Submitted> {
         self.check_message(&message).await?;
         let channel = self.channels.get(&target.channel_account)?;
-        let continued = match self.continued_conversation(&target, &channel).await? {
-            Some(Continued::Answered(conversation)) => {
-                return self.reply(conversation, message, idempotency_key).await;
-            }
-            Some(Continued::Unanswered(conversation)) => Some(conversation),
-            None => None,
-        };
+        if let Some(conversation) = self.continued_conversation(&target, &channel).await? {
+            return self.reply(conversation, message, idempotency_key).await;
+        }
         let backoffice = Arc::clone(&self.backoffice_plugins);
         let request_hash = hash_request(&(
             "new",
@@ -274,31 +285,6 @@ impl Outbound {
                     Ok(recipient) => recipient,
                     Err(err) => return Ok(Err(err)),
                 };
-                if let Some(id) = continued
-                    && let Some(mut conv) = tx.conversation(id).await?
-                {
-                    let case_id = match conv.case_id {
-                        Some(case) => case,
-                        None => open_or_new_case(tx, party.id, target.case, &mut conv).await?,
-                    };
-                    let outbound = OutboundMessage {
-                        subject: message.subject.clone().or_else(|| conv.subject.clone()),
-                        ..new_outbound(&channel, recipient, &message)
-                    };
-                    let key = idempotency_key
-                        .as_deref()
-                        .map(|k| (k, request_hash.as_str()));
-                    return Ok(Ok(queue(
-                        tx,
-                        &channel,
-                        &mut conv,
-                        case_id,
-                        outbound,
-                        key,
-                        &backoffice,
-                    )
-                    .await?));
-                }
                 let now = Timestamp::now();
                 let mut conv = Conversation {
                     id: ConversationId::new(),
@@ -336,15 +322,6 @@ impl Outbound {
     }
 }
 
-/// The conversation with a contact that a new message to them continues.
-#[derive(Debug, Clone, Copy)]
-enum Continued {
-    /// They wrote in it last: the message is a reply to them.
-    Answered(ConversationId),
-    /// We began it and they have not answered yet: the message follows ours.
-    Unanswered(ConversationId),
-}
-
 /// A message that starts an exchange with `recipient` (no thread keys and
 /// nothing to reply to), with a fresh reply token.
 fn new_outbound(
@@ -363,6 +340,24 @@ fn new_outbound(
         reply_to_provider_message_id: None,
         reply_to_email: None,
         reply_token: new_reply_token(),
+    }
+}
+
+/// Whom a follow-up in a conversation without an answer goes to: the
+/// recipient of our newest message in it, as stored.
+async fn follow_up_recipient(
+    tx: &mut dyn StoreTx,
+    conversation: ConversationId,
+) -> silta_store::Result<Option<Identity>> {
+    let Some(ours) = tx
+        .latest_interaction(conversation, Direction::Outbound)
+        .await?
+    else {
+        return Ok(None);
+    };
+    match ours.recipients.first() {
+        Some(key) => tx.identity_by_key(key).await,
+        None => Ok(None),
     }
 }
 
@@ -394,7 +389,7 @@ impl Outbound {
         &self,
         target: &Proactive,
         channel: &ChannelAccount,
-    ) -> Result<Option<Continued>> {
+    ) -> Result<Option<ConversationId>> {
         if channel.plugin.manifest().threading != Threading::PerContact {
             return Ok(None);
         }
@@ -423,18 +418,7 @@ impl Outbound {
                     ContactWrote::NotYetOrLast,
                 )
                 .await?;
-                let Some(conv) = found else {
-                    return Ok(None);
-                };
-                let answered = tx
-                    .latest_interaction(conv.id, Direction::Inbound)
-                    .await?
-                    .is_some();
-                Ok(Some(if answered {
-                    Continued::Answered(conv.id)
-                } else {
-                    Continued::Unanswered(conv.id)
-                }))
+                Ok(found.map(|conv| conv.id))
             })
         })
         .await?;
