@@ -97,18 +97,7 @@ async fn provider_webhooks_need_their_signature_not_the_api_token() {
     // A signed webhook without the API token is accepted and lands.
     let body = whatsapp_webhook();
     let signature = sign(&body, APP_SECRET);
-    let accepted = request(
-        port,
-        "POST",
-        "/v1/ingest/wa",
-        &[
-            ("content-type", "application/json"),
-            ("x-hub-signature-256", &signature),
-        ],
-        body.clone(),
-    )
-    .await
-    .expect("ingest");
+    let accepted = ingest_whatsapp(port, body.clone()).await;
     assert_eq!(accepted.status, 202, "{}", accepted.text());
     let interaction = silta
         .linked_interaction("wamid.HBgMMzU4NDAxMjM0NTY3FQIAEhggQTNBRjE2MDlBMDk3MkE4RTQ1AA==")
@@ -213,12 +202,7 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
     let shop = silta.linked_interaction("shop-1").await;
     let party = shop["party_id"].as_str().expect("party");
 
-    let first = silta
-        .post_json(
-            "/v1/messages",
-            &json!({ "party_id": party, "channel_account": "wa", "text": "Tilauksesi on matkalla." }),
-        )
-        .await;
+    let first = silta.send_new(party, "wa", "Tilauksesi on matkalla.").await;
     assert_eq!(first.status, 202, "{}", first.text());
     let started = first.json()["conversation_id"]
         .as_str()
@@ -226,12 +210,7 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
         .to_owned();
     assert_ne!(shop["conversation_id"], started.as_str());
     // A second message before they answer goes into the same chat.
-    let second = silta
-        .post_json(
-            "/v1/messages",
-            &json!({ "party_id": party, "channel_account": "wa", "text": "Seurantakoodi: JJFI123." }),
-        )
-        .await;
+    let second = silta.send_new(party, "wa", "Seurantakoodi: JJFI123.").await;
     assert_eq!(second.status, 202, "{}", second.text());
     assert_eq!(second.json()["conversation_id"], started.as_str());
     // So does an agent's follow-up in the conversation itself.
@@ -249,19 +228,7 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
         "{follow_up}"
     );
 
-    let body = whatsapp_webhook();
-    let answered = request(
-        silta.port,
-        "POST",
-        "/v1/ingest/wa",
-        &[
-            ("content-type", "application/json"),
-            ("x-hub-signature-256", &sign(&body, APP_SECRET)),
-        ],
-        body,
-    )
-    .await
-    .expect("ingest");
+    let answered = ingest_whatsapp(silta.port, whatsapp_webhook()).await;
     assert_eq!(answered.status, 202, "{}", answered.text());
     let answer = silta
         .linked_interaction("wamid.HBgMMzU4NDAxMjM0NTY3FQIAEhggQTNBRjE2MDlBMDk3MkE4RTQ1AA==")
@@ -281,18 +248,7 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
             "wamid.HBgMMzU4NDAxMjM0NTY3FQIAEhggQTNBRjE2MDlBMDk3MkE4RTQ1AA==",
             "wamid.NEXT",
         );
-    let answered = request(
-        silta.port,
-        "POST",
-        "/v1/ingest/wa",
-        &[
-            ("content-type", "application/json"),
-            ("x-hub-signature-256", &sign(next.as_bytes(), APP_SECRET)),
-        ],
-        next.into_bytes(),
-    )
-    .await
-    .expect("ingest");
+    let answered = ingest_whatsapp(silta.port, next.into_bytes()).await;
     assert_eq!(answered.status, 202, "{}", answered.text());
     let later = silta.linked_interaction("wamid.NEXT").await;
     assert_eq!(later["conversation_id"], started.as_str(), "{later}");
@@ -301,6 +257,23 @@ async fn a_whatsapp_answer_to_our_first_message_joins_its_conversation() {
         "{later}"
     );
     silta.terminate().await;
+}
+
+/// A WhatsApp webhook `body`, signed as Meta signs it, to account `wa`.
+async fn ingest_whatsapp(port: u16, body: Vec<u8>) -> support::Reply {
+    let signature = sign(&body, APP_SECRET);
+    request(
+        port,
+        "POST",
+        "/v1/ingest/wa",
+        &[
+            ("content-type", "application/json"),
+            ("x-hub-signature-256", &signature),
+        ],
+        body,
+    )
+    .await
+    .expect("ingest")
 }
 
 /// Interactions in the store, seen through the API (after a moment for
@@ -359,25 +332,22 @@ ingest_auth = "provider-signature"
     ))
     .expect("the telegram text fixture");
     let port = silta.port;
-    let post = |secret: &'static str| {
-        let update = update.clone();
-        async move {
-            request(
-                port,
-                "POST",
-                "/v1/ingest/tg",
-                &[
-                    ("content-type", "application/json"),
-                    ("x-telegram-bot-api-secret-token", secret),
-                ],
-                update,
-            )
-            .await
-            .expect("ingest")
-        }
+    let post = |secret: &'static str, update: Vec<u8>| async move {
+        request(
+            port,
+            "POST",
+            "/v1/ingest/tg",
+            &[
+                ("content-type", "application/json"),
+                ("x-telegram-bot-api-secret-token", secret),
+            ],
+            update,
+        )
+        .await
+        .expect("ingest")
     };
-    assert_eq!(post("wrong-secret").await.status, 401);
-    let accepted = post(TELEGRAM_SECRET).await;
+    assert_eq!(post("wrong-secret", update.clone()).await.status, 401);
+    let accepted = post(TELEGRAM_SECRET, update.clone()).await;
     assert_eq!(accepted.status, 202, "{}", accepted.text());
     let inbound = silta.linked_interaction("123456789:41").await;
     assert_eq!(inbound["sender"]["kind"], "telegram", "{inbound}");
@@ -415,10 +385,7 @@ ingest_auth = "provider-signature"
     // next message, which names only the chat, lands beside it.
     let party = inbound["party_id"].as_str().expect("party");
     let proactive = silta
-        .post_json(
-            "/v1/messages",
-            &json!({ "party_id": party, "channel_account": "tg", "text": "Paketti on noudettavissa." }),
-        )
+        .send_new(party, "tg", "Paketti on noudettavissa.")
         .await;
     assert_eq!(proactive.status, 202, "{}", proactive.text());
     assert_eq!(
@@ -431,18 +398,7 @@ ingest_auth = "provider-signature"
         .replace("\"message_id\": 41", "\"message_id\": 42")
         .replace("836120001", "836120002");
     assert!(next.contains("\"message_id\": 42"), "{next}");
-    let answered = request(
-        port,
-        "POST",
-        "/v1/ingest/tg",
-        &[
-            ("content-type", "application/json"),
-            ("x-telegram-bot-api-secret-token", TELEGRAM_SECRET),
-        ],
-        next.into_bytes(),
-    )
-    .await
-    .expect("ingest");
+    let answered = post(TELEGRAM_SECRET, next.into_bytes()).await;
     assert_eq!(answered.status, 202, "{}", answered.text());
     let answer = silta.linked_interaction("123456789:42").await;
     assert_eq!(answer["conversation_id"], conversation, "{answer}");

@@ -392,15 +392,7 @@ async fn a_visitor_chats_over_the_fallback_transport() {
 /// `POST /v1/messages` to `party` on the web chat; (interaction id,
 /// conversation id).
 async fn send_new(silta: &Silta, party: &str, text: &str) -> (String, String) {
-    let body = json!({ "party_id": party, "channel_account": SITE, "text": text });
-    let queued = silta
-        .call(
-            "POST",
-            "/v1/messages",
-            "application/json",
-            body.to_string().into_bytes(),
-        )
-        .await;
+    let queued = silta.send_new(party, SITE, text).await;
     assert_eq!(queued.status, 202, "{}", queued.text());
     let queued = queued.json();
     (

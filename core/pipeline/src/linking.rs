@@ -279,15 +279,14 @@ async fn awaiting_answer(
     let Some(case) = tx.open_case_of_party(party).await? else {
         return Ok(None);
     };
-    let found = contact_conversation(
+    Ok(contact_conversation(
         tx,
         case.conversation_ids,
         account,
         sender,
         ContactWrote::NotYet,
     )
-    .await?;
-    Ok(found)
+    .await?)
 }
 
 /// Which conversations [`contact_conversation`] takes.

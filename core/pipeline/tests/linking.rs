@@ -78,6 +78,35 @@ async fn link_on(
     .await?)
 }
 
+async fn open_store(dir: &tempfile::TempDir) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(
+        SqliteStore::open(&dir.path().join("silta.db"), &SqliteOptions::default()).await?,
+    ))
+}
+
+/// The party `identity`, first seen by `plugin` on `account`, resolves to.
+async fn resolve(
+    store: &dyn Store,
+    identity: &Identity,
+    plugin: &str,
+    account: ChannelAccountId,
+) -> anyhow::Result<Resolution> {
+    let identities = vec![Sender {
+        identity: identity.clone(),
+        plugin: plugin.into(),
+        channel_account: account,
+    }];
+    let parties = transact(store, move |tx| {
+        Box::pin(async move {
+            resolve_parties(tx, &identities)
+                .await
+                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
+        })
+    })
+    .await?;
+    Ok(parties[&(identity.key(), account)].clone())
+}
+
 fn conversation_of(linked: &Linked) -> silta_model::ConversationId {
     match linked {
         Linked::Created { conversation, .. } => *conversation,
@@ -89,24 +118,10 @@ fn conversation_of(linked: &Linked) -> silta_model::ConversationId {
 async fn a_long_conversation_keeps_its_first_keys_and_threads_replies_to_any_message()
 -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("silta.db"), &SqliteOptions::default()).await?);
+    let store = open_store(&dir).await?;
     let account = ChannelAccountId::new();
     let sender = sender()?;
-    let identities = vec![Sender {
-        identity: sender.clone(),
-        plugin: "webhook".into(),
-        channel_account: account,
-    }];
-    let parties = transact(&*store, move |tx| {
-        Box::pin(async move {
-            resolve_parties(tx, &identities)
-                .await
-                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
-        })
-    })
-    .await?;
-    let party = parties[&(sender.key(), account)].clone();
+    let party = resolve(&*store, &sender, "webhook", account).await?;
     let thread = ThreadKey::ProviderThread("t-1".into());
 
     let mut conversation = None;
@@ -201,20 +216,24 @@ fn ours_to(
     Ok(interaction)
 }
 
-fn rule_of(store_interaction: &Interaction) -> String {
-    store_interaction
+/// The rule that put a newly linked interaction in its conversation, as
+/// stored.
+async fn conversation_rule(store: &dyn Store, linked: &Linked) -> anyhow::Result<String> {
+    let Linked::Created { interaction, .. } = linked else {
+        anyhow::bail!("expected a new interaction, got {linked:?}");
+    };
+    let stored = store.interaction(*interaction).await?.expect("stored");
+    Ok(stored
         .linking
-        .as_ref()
-        .map(|l| l.conversation.rule.clone())
-        .unwrap_or_default()
+        .map(|l| l.conversation.rule)
+        .unwrap_or_default())
 }
 
 #[tokio::test]
 async fn on_a_chat_channel_the_contacts_answer_joins_the_conversation_we_began()
 -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("silta.db"), &SqliteOptions::default()).await?);
+    let store = open_store(&dir).await?;
     let account = ChannelAccountId::new();
     let aino = identity(
         IdentityKind::Whatsapp,
@@ -227,20 +246,7 @@ async fn on_a_chat_channel_the_contacts_answer_joins_the_conversation_we_began()
         "+358409876543",
         Assurance::ChannelAttested,
     )?;
-    let identities = vec![Sender {
-        identity: aino.clone(),
-        plugin: "whatsapp".into(),
-        channel_account: account,
-    }];
-    let parties = transact(&*store, move |tx| {
-        Box::pin(async move {
-            resolve_parties(tx, &identities)
-                .await
-                .map_err(|err| silta_store::StoreError::Aborted(err.to_string()))
-        })
-    })
-    .await?;
-    let party = parties[&(aino.key(), account)].clone();
+    let party = resolve(&*store, &aino, "whatsapp", account).await?;
     let chat = |who: &Identity| {
         vec![ThreadKey::ProviderThread(format!(
             "wa:{}",
@@ -304,11 +310,10 @@ async fn on_a_chat_channel_the_contacts_answer_joins_the_conversation_we_began()
     )
     .await?;
     assert_eq!(conversation_of(&answer), began);
-    let Linked::Created { interaction, .. } = answer else {
-        unreachable!()
-    };
-    let stored = store.interaction(interaction).await?.expect("stored");
-    assert_eq!(rule_of(&stored), "answer-to-new-conversation");
+    assert_eq!(
+        conversation_rule(&*store, &answer).await?,
+        "answer-to-new-conversation"
+    );
 
     // The conversation holds the chat's key now; a later message finds it
     // by key, and the conversation is no longer waiting for an answer.
@@ -321,10 +326,6 @@ async fn on_a_chat_channel_the_contacts_answer_joins_the_conversation_we_began()
     )
     .await?;
     assert_eq!(conversation_of(&later), began);
-    let Linked::Created { interaction, .. } = later else {
-        unreachable!()
-    };
-    let stored = store.interaction(interaction).await?.expect("stored");
-    assert_eq!(rule_of(&stored), "thread-key");
+    assert_eq!(conversation_rule(&*store, &later).await?, "thread-key");
     Ok(())
 }

@@ -366,6 +366,16 @@ impl Client {
         .await
     }
 
+    /// `POST /v1/messages`: a new message with `text` to `party` on
+    /// `channel_account`.
+    pub async fn send_new(&self, party: &str, channel_account: &str, text: &str) -> Reply {
+        self.post_json(
+            "/v1/messages",
+            &json!({ "party_id": party, "channel_account": channel_account, "text": text }),
+        )
+        .await
+    }
+
     /// `POST /v1/conversations/{id}/messages` with `text`; returns the
     /// new interaction's id (panics unless the answer is 202).
     pub async fn reply(&self, conversation: &str, text: &str) -> String {
